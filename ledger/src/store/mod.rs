@@ -1,0 +1,150 @@
+//! The segment store: durable storage of already-formed records by position.
+//!
+//! A store knows nothing of hashes, tags or households. It keeps opaque record bytes ("frames'
+//! contents") in position order, 0-based and gapless, and makes them durable. Everything that
+//! gives those bytes meaning (the record codec, the hash chain, tag indexes, conditions,
+//! idempotency, the Merkle tree) sits above it in the sequencer and is shared by every backend,
+//! so a second backend (EventStoreDB) only has to honour this contract.
+//!
+//! # Contract
+//! - `append` MUST NOT return `Ok` before every record it was given is durable (for the file
+//!   backend: written and fdatasync'ed, and the directory fsync'ed when a file was created).
+//! - `append` MUST assign positions `len()..len()+n` in order, with no gaps and no reordering.
+//! - After any `append` error the store MUST be failed: every later `append` MUST return
+//!   [`StoreError::Failed`] without touching storage (fail-stop: a failed fsync may have dropped
+//!   data from the page cache, so retrying and carrying on could acknowledge lost data).
+//! - `read` MUST return exactly the bytes given to `append` for that position, or
+//!   [`StoreError::OutOfRange`]; it MUST NOT return bytes of a record that is not durable.
+//! - `len` MUST count only durable records.
+//! - A store MUST refuse to open a directory that another live process holds open for writing.
+//! - `truncate_torn` is only called by the sequencer while opening, for records that were never
+//!   acknowledged (a torn tail); a store MUST NOT truncate on its own, except for an incomplete
+//!   frame at the very end of its last file, which it drops on open and reports in
+//!   [`OpenReport`].
+//! - `zero_range` is the only in-place change a store makes: it overwrites bytes of a stored
+//!   record with zeros (payload erasure) and makes that durable before returning.
+
+pub mod memory;
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+/// Where a record lives, for error messages and `verify` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file (or stream) holding the record.
+    pub file: PathBuf,
+    /// Byte offset of the record's frame within that file.
+    pub offset: u64,
+}
+
+/// What opening a store found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Number of complete records found.
+    pub records: u64,
+    /// Bytes of an incomplete frame dropped from the end of the last file (a torn write).
+    pub torn_bytes_dropped: u64,
+}
+
+/// Failures of a segment store. Every variant is a technical failure, never a user error.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An IO call failed. On append this fails the store (→ 503, ledger stops accepting appends).
+    #[error("{operation} failed on {}: {source}", file.display())]
+    Io {
+        /// What was being done ("write", "fdatasync", "open", …).
+        operation: &'static str,
+        /// The file involved.
+        file: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An earlier append failed; the store accepts no more appends until reopened by an operator.
+    /// → 503 with the original cause.
+    #[error("store is failed and accepts no appends: {cause}")]
+    Failed {
+        /// The first failure, as text.
+        cause: String,
+    },
+    /// A position at or beyond `len()` was asked for. → 404/416 at the API.
+    #[error("position {position} is beyond the end of the store ({len} records)")]
+    OutOfRange {
+        /// The requested position.
+        position: u64,
+        /// The number of records stored.
+        len: u64,
+    },
+    /// Another process holds the store's lock. → refuse to start.
+    #[error("{} is locked by another process", dir.display())]
+    Locked {
+        /// The store directory.
+        dir: PathBuf,
+    },
+    /// Stored bytes do not have the store's framing (bad magic, version, or a damaged frame that
+    /// is not at the tail). → refuse to open and point to `residence verify`.
+    #[error("{} is damaged at byte {offset}: {detail}", file.display())]
+    Damaged {
+        /// The file at fault.
+        file: PathBuf,
+        /// Byte offset of the damage.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The request itself breaks the contract (e.g. a record larger than the store's limit).
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+}
+
+/// Durable storage of formed records by position. See the module docs for the contract.
+pub trait SegmentStore: Send + Sync + std::fmt::Debug {
+    /// The number of durable records; the next append gets this position.
+    fn len(&self) -> u64;
+
+    /// Whether the store holds no record.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends records at positions `len()..len()+records.len()` and makes them durable.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] on a failed write or sync (the store is failed from then on),
+    /// [`StoreError::Failed`] after an earlier failure, [`StoreError::Invalid`] for an
+    /// oversized record (the store is not failed by that).
+    fn append(&self, records: &[&[u8]]) -> Result<(), StoreError>;
+
+    /// The bytes of the record at `position`.
+    ///
+    /// # Errors
+    /// [`StoreError::OutOfRange`], or [`StoreError::Io`] on a failed read.
+    fn read(&self, position: u64) -> Result<Vec<u8>, StoreError>;
+
+    /// Visits records `from..to` in order (clamped to `len()`), stopping early on `Break`.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] on a failed read, [`StoreError::Damaged`] on broken framing.
+    fn scan(
+        &self,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), StoreError>;
+
+    /// Where the record at `position` is stored, if it is.
+    fn location(&self, position: u64) -> Option<Location>;
+
+    /// Drops records `from..len()`: only for a torn tail found by the sequencer while opening.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the truncation cannot be made durable.
+    fn truncate_torn(&self, from: u64) -> Result<(), StoreError>;
+
+    /// Overwrites `len` bytes at `offset` within the record at `position` with zeros, durably.
+    ///
+    /// # Errors
+    /// [`StoreError::OutOfRange`] for a bad position or range, [`StoreError::Io`] on failure.
+    fn zero_range(&self, position: u64, offset: usize, len: usize) -> Result<(), StoreError>;
+}
