@@ -117,6 +117,12 @@ text_type!(
     STREET_LINE_CHARS_MAX
 );
 text_type!(
+    /// A relationship term from an imported paper household book that matches no official term.
+    LegacyRelationshipText,
+    "relationship",
+    NAME_CHARS_MAX
+);
+text_type!(
     /// A person's full name as in the population database (e.g. "Nguyễn Văn An").
     PersonName,
     "name",
@@ -125,6 +131,7 @@ text_type!(
 
 /// A residence address: a commune/ward of a given map and a street line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Address {
     /// The commune or ward, with its scheme.
     pub unit: UnitRef,

@@ -13,8 +13,13 @@
 //! that exists is well formed); text is NFC; the administrative unit data are embedded.
 
 pub mod address;
+pub mod event;
+pub mod event_id;
 pub mod grounds;
 pub mod ids;
 pub mod pin;
 pub mod relationship;
+pub mod tag;
+#[cfg(test)]
+mod tidy;
 pub mod units;

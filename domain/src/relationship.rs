@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::address::LegacyRelationshipText;
+
 /// A member's relationship to the head of their household.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -105,7 +107,7 @@ pub enum Relationship {
     /// Ở nhờ: lodger staying free.
     ONho,
     /// A paper-book value with no official equivalent, kept verbatim (NFC) from an import.
-    LegacyText(String),
+    LegacyText(LegacyRelationshipText),
 }
 
 impl Relationship {
@@ -159,7 +161,7 @@ impl Relationship {
             Self::OThue => "Ở thuê",
             Self::OMuon => "Ở mượn",
             Self::ONho => "Ở nhờ",
-            Self::LegacyText(text) => text,
+            Self::LegacyText(text) => text.as_str(),
         }
     }
 }
