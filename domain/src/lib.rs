@@ -22,4 +22,5 @@ pub mod relationship;
 pub mod tag;
 #[cfg(test)]
 mod tidy;
+pub mod timeline;
 pub mod units;

@@ -299,11 +299,13 @@ pub enum AnnulmentAuthority {
 
 /// A registration made against the law was annulled (hủy bỏ đăng ký, Art 35).
 ///
-/// The annulment is a decision about the registration event `annuls`; it does not by itself end
-/// the registration on the timeline. The deletion that follows (permanent ground `c`, temporary
-/// ground `b`, within one day) ends it on its own `effective_on`. Choice: the law speaks of
-/// deleting the annulled registration, not of voiding the past, so the residence history keeps
-/// the period before the deletion, marked as annulled by this event.
+/// The annulment is a decision about the registration event `annuls`: a registration made against
+/// the law was never valid, so as known from the annulment on, the residence timeline voids it
+/// from its start (it is listed as voided, with this event, not silently dropped; as known before
+/// the annulment it still shows). The deletion that follows (permanent ground `c`, temporary
+/// ground `b`, within one day) records the administrative act of removing it from the register
+/// and ends nothing else. A previous registration the annulled one had replaced is not revived:
+/// the person must register again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResidenceRegistrationAnnulled {
