@@ -1,1 +1,11 @@
 //! The HTTP API and the command-line operations of the `residence` binary.
+//!
+//! This is the only crate that knows HTTP, the command line and the process: it wires the
+//! domain, the ledger, projections and snapshots together. Library code here returns typed
+//! errors; only the command-line layer (`cli`) turns them into `anyhow` reports for people.
+
+pub mod backup;
+pub mod bench;
+pub mod cli;
+pub mod http;
+pub mod progress;

@@ -1,1 +1,28 @@
-//! The append-only, hash-chained event log.
+//! The append-only, hash-chained, Merkle-committed event log.
+//!
+//! What it is: the ground truth of the residence database. Records are appended by a single
+//! sequencer (group commit, acknowledged only after fsync), chained by blake3 hashes, committed
+//! to by a Merkle tree with signed checkpoints, indexed by tag, and verifiable by outsiders from
+//! the byte-level spec in `ledger/FORMAT.md`.
+//!
+//! What it is not: it knows nothing about households, people or residence law. Event types,
+//! tags and payloads are opaque bytes to it, except that tags of blinded kinds (`pin:`) are
+//! blinded with the ledger secret before they are hashed or indexed.
+//!
+//! Layers, bottom up: [`store`] (durable bytes by position; backends), the record codec, the
+//! sequencer (chain, tags, conditions, idempotency), the Merkle tree and checkpoints, and
+//! verification.
+
+pub mod checkpoint;
+pub mod clock;
+pub mod directory;
+pub mod hash;
+pub mod index;
+pub mod keys;
+pub mod ledger;
+pub mod merkle;
+pub mod proof;
+pub mod record;
+pub mod store;
+pub mod tree_store;
+pub mod verify;

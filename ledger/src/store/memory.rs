@@ -22,11 +22,15 @@ impl MemoryStore {
 
     fn records(&self) -> std::sync::RwLockReadGuard<'_, Vec<Vec<u8>>> {
         // A poisoned lock means a panic while holding it, which is a bug in this file.
-        self.records.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.records
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn records_mut(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Vec<u8>>> {
-        self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.records
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -36,7 +40,11 @@ impl SegmentStore for MemoryStore {
     }
 
     fn append(&self, records: &[&[u8]]) -> Result<(), StoreError> {
-        self.records_mut().extend(records.iter().map(|record| record.to_vec()));
+        if records.iter().any(|record| record.is_empty()) {
+            return Err(StoreError::Invalid("empty record".to_owned()));
+        }
+        self.records_mut()
+            .extend(records.iter().map(|record| record.to_vec()));
         Ok(())
     }
 
@@ -71,12 +79,17 @@ impl SegmentStore for MemoryStore {
     }
 
     fn location(&self, position: u64) -> Option<Location> {
-        (position < self.len()).then(|| Location { file: PathBuf::from("<memory>"), offset: position })
+        (position < self.len()).then(|| Location {
+            file: PathBuf::from("<memory>"),
+            offset: position,
+        })
     }
 
     fn truncate_torn(&self, from: u64) -> Result<(), StoreError> {
         let mut records = self.records_mut();
-        let keep = usize::try_from(from).unwrap_or(usize::MAX).min(records.len());
+        let keep = usize::try_from(from)
+            .unwrap_or(usize::MAX)
+            .min(records.len());
         records.truncate(keep);
         Ok(())
     }
@@ -84,14 +97,20 @@ impl SegmentStore for MemoryStore {
     fn zero_range(&self, position: u64, offset: usize, len: usize) -> Result<(), StoreError> {
         let mut records = self.records_mut();
         let count = records.len() as u64;
-        let out_of_range = StoreError::OutOfRange { position, len: count };
+        let out_of_range = StoreError::OutOfRange {
+            position,
+            len: count,
+        };
         let record = usize::try_from(position)
             .ok()
             .and_then(|index| records.get_mut(index))
             .ok_or(out_of_range)?;
-        let end = offset.checked_add(len).filter(|end| *end <= record.len()).ok_or(
-            StoreError::Invalid(format!("zero range {offset}+{len} outside record {position}")),
-        )?;
+        let end = offset
+            .checked_add(len)
+            .filter(|end| *end <= record.len())
+            .ok_or(StoreError::Invalid(format!(
+                "zero range {offset}+{len} outside record {position}"
+            )))?;
         record[offset..end].fill(0);
         Ok(())
     }

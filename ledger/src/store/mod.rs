@@ -9,6 +9,8 @@
 //! # Contract
 //! - `append` MUST NOT return `Ok` before every record it was given is durable (for the file
 //!   backend: written and fdatasync'ed, and the directory fsync'ed when a file was created).
+//! - `append` MUST refuse an empty record with [`StoreError::Invalid`] (every stored record has
+//!   at least one byte, so a zero length on disk always means damage or a torn write).
 //! - `append` MUST assign positions `len()..len()+n` in order, with no gaps and no reordering.
 //! - After any `append` error the store MUST be failed: every later `append` MUST return
 //!   [`StoreError::Failed`] without touching storage (fail-stop: a failed fsync may have dropped
@@ -24,6 +26,10 @@
 //! - `zero_range` is the only in-place change a store makes: it overwrites bytes of a stored
 //!   record with zeros (payload erasure) and makes that durable before returning.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod fault;
+pub mod file;
 pub mod memory;
 
 use std::ops::ControlFlow;
@@ -119,7 +125,8 @@ pub trait SegmentStore: Send + Sync + std::fmt::Debug {
     /// The bytes of the record at `position`.
     ///
     /// # Errors
-    /// [`StoreError::OutOfRange`], or [`StoreError::Io`] on a failed read.
+    /// [`StoreError::OutOfRange`], [`StoreError::Io`] on a failed read, or
+    /// [`StoreError::Damaged`] when the stored framing around the record is broken.
     fn read(&self, position: u64) -> Result<Vec<u8>, StoreError>;
 
     /// Visits records `from..to` in order (clamped to `len()`), stopping early on `Break`.
@@ -139,12 +146,15 @@ pub trait SegmentStore: Send + Sync + std::fmt::Debug {
     /// Drops records `from..len()`: only for a torn tail found by the sequencer while opening.
     ///
     /// # Errors
-    /// [`StoreError::Io`] when the truncation cannot be made durable.
+    /// [`StoreError::Io`] when the truncation cannot be made durable, [`StoreError::Failed`]
+    /// on a failed store.
     fn truncate_torn(&self, from: u64) -> Result<(), StoreError>;
 
     /// Overwrites `len` bytes at `offset` within the record at `position` with zeros, durably.
     ///
     /// # Errors
-    /// [`StoreError::OutOfRange`] for a bad position or range, [`StoreError::Io`] on failure.
+    /// [`StoreError::OutOfRange`] for a position beyond the end, [`StoreError::Invalid`] for a
+    /// byte range outside the record, [`StoreError::Io`] on failure (the store is then failed),
+    /// [`StoreError::Failed`] on a failed store.
     fn zero_range(&self, position: u64, offset: usize, len: usize) -> Result<(), StoreError>;
 }

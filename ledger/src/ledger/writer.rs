@@ -1,0 +1,622 @@
+//! The sequencer: a writer thread that forms groups and a committer thread that makes them
+//! durable, in a two-stage pipeline.
+//!
+//! Why one writer: the order of records is decided in exactly one place, so conditions,
+//! back-links and the chain need no locks per record and no retries. Why groups: an fsync costs
+//! the same for one record or four thousand, so everything queued is decided and written
+//! together, with ONE `store.append` (one fsync). Why a pipeline: while the committer waits for
+//! the disk with group N, the writer already decides and hashes group N+1, so the CPU work of the
+//! sequencer overlaps the disk's.
+//!
+//! Writer, per group:
+//! 1. take every queued request, bounded by the group limits (a request that does not fit is
+//!    carried to the next group, never split: a request is atomic);
+//! 2. under the state's write lock: decide each request in order (idempotency first, so a
+//!    retried request gets its original answer before any rule runs; then the condition), and
+//!    for an accepted request assign positions, `recorded_at` and back-links and add its records
+//!    to the indexes at once, so that later requests (in this group or the next, even before this
+//!    one is durable) see them;
+//! 3. outside the lock: encode bodies, hash them along the chain, build the frame contents, and
+//!    work out every answer;
+//! 4. hand the group to the committer (at most `FORMED_AHEAD` groups wait for it).
+//!
+//! Committer, in order: every formed group waiting when it is ready (within the group limits)
+//! goes into ONE `store.append`; then the head, the Merkle tree and the published durable size;
+//! then the answers. So the writer forming small groups eagerly never costs extra fsyncs. On a
+//! store error: fail-stop, and these groups and every later one are answered `Failed`.
+//!
+//! Because the indexes run ahead of durability, readers filter what they get from them by the
+//! published durable size; the writer itself may see records of groups still in flight, whose
+//! bytes it keeps (`in_flight`) until they are durable. If such a group then fails, nothing
+//! after it is ever committed (fail-stop), so no decision based on it is ever acknowledged.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver as CommitReceiver, SyncSender};
+
+use tokio::sync::{mpsc, watch};
+
+use super::{
+    AppendError, AppendOutcome, AppendStatus, Appended, Prepared, PreparedCondition, Reply,
+    Request, Shared, State,
+};
+use crate::clock::Stamper;
+use crate::hash::Hash;
+use crate::record::{
+    BodyFields, Position, Timestamp, decode_content, record_hash, write_body, write_content_head,
+    write_content_tail,
+};
+
+/// What was decided for one request of the group.
+#[derive(Debug)]
+enum Decision {
+    /// Appended at positions `first..first + n`.
+    Accept { first: u64 },
+    /// Every id already exists with the same content.
+    Duplicate(Vec<Original>),
+    /// Refused; nothing written.
+    Reject(AppendError),
+}
+
+/// The original record of a duplicate.
+#[derive(Debug, Clone, Copy)]
+enum Original {
+    /// Durable or in flight: its hash is known.
+    Known(Appended),
+    /// Accepted earlier in this group: its hash is known once the group is encoded.
+    InGroup(u64),
+}
+
+/// One record accepted into the group being formed.
+#[derive(Debug, Clone, Copy)]
+struct GroupRecord {
+    request: usize,
+    record: usize,
+    recorded_at: Timestamp,
+    /// Range of its back-links in `Writer::links`.
+    links_start: usize,
+    links_len: usize,
+}
+
+/// A formed group: the frame contents of its records, back to back, and their hashes.
+#[derive(Debug)]
+struct Formed {
+    start: u64,
+    contents: Vec<u8>,
+    ends: Vec<usize>,
+    hashes: Vec<Hash>,
+}
+
+impl Formed {
+    fn end(&self) -> u64 {
+        self.start + self.ends.len() as u64
+    }
+
+    /// The frame content of the record at `position`, if it is in this group.
+    fn content(&self, position: u64) -> Option<&[u8]> {
+        let index = usize::try_from(position.checked_sub(self.start)?).ok()?;
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        Some(&self.contents[start..end])
+    }
+
+    fn slices(&self) -> Vec<&[u8]> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|end| {
+                let content = &self.contents[start..*end];
+                start = *end;
+                content
+            })
+            .collect()
+    }
+}
+
+/// A formed group on its way to the committer, with every answer already worked out.
+struct Commit {
+    formed: Arc<Formed>,
+    head: Hash,
+    recorded_at: Option<Timestamp>,
+    answers: Vec<(Reply, Result<AppendOutcome, AppendError>)>,
+}
+
+impl Commit {
+    /// Records and frame bytes (content plus framing) of the group.
+    fn size(&self) -> (usize, usize) {
+        let records = self.formed.ends.len();
+        (records, self.formed.contents.len() + 8 * records)
+    }
+}
+
+/// How many formed groups may wait for the committer: enough for the writer to keep forming
+/// while the disk syncs, few enough to bound the memory held (each is at most one group).
+const FORMED_AHEAD: usize = 4;
+
+/// Starts the sequencer: the committer thread, then the writer thread, joined by a bounded
+/// channel (at most `FORMED_AHEAD` formed groups wait for the committer). Returns both handles,
+/// the writer's first: dropping every request sender stops the writer, which stops the
+/// committer once everything handed to it is committed.
+pub(super) fn start(
+    shared: Arc<Shared>,
+    requests: mpsc::Receiver<Request>,
+    durable: watch::Sender<u64>,
+    stamper: Stamper,
+    size: u64,
+    head: Hash,
+) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
+    let (commits, receiver) = std::sync::mpsc::sync_channel(FORMED_AHEAD);
+    let committer = Committer {
+        shared: Arc::clone(&shared),
+        commits: receiver,
+        durable,
+    };
+    let committer = std::thread::Builder::new()
+        .name("ledger-commit".to_owned())
+        .spawn(move || committer.run())?;
+    let writer = Writer {
+        shared,
+        requests,
+        commits,
+        stamper,
+        next_position: size,
+        head,
+        carry: None,
+        batch: Vec::new(),
+        decisions: Vec::new(),
+        records: Vec::new(),
+        links: Vec::new(),
+        in_flight: VecDeque::new(),
+    };
+    let writer = std::thread::Builder::new()
+        .name("ledger-writer".to_owned())
+        .spawn(move || writer.run())?;
+    Ok(vec![writer, committer])
+}
+
+/// The writer thread: decides and forms groups.
+struct Writer {
+    shared: Arc<Shared>,
+    requests: mpsc::Receiver<Request>,
+    commits: SyncSender<Commit>,
+    stamper: Stamper,
+    /// The next position to assign (runs ahead of the durable size).
+    next_position: u64,
+    /// The hash of the last record formed (runs ahead of the durable head).
+    head: Hash,
+    carry: Option<Request>,
+    batch: Vec<Request>,
+    decisions: Vec<Decision>,
+    records: Vec<GroupRecord>,
+    links: Vec<Option<Position>>,
+    /// Groups handed to the committer and not yet known to be durable.
+    in_flight: VecDeque<Arc<Formed>>,
+}
+
+impl Writer {
+    /// Runs until every request sender is gone; dropping the commit sender then stops the
+    /// committer once it has committed everything handed to it.
+    fn run(mut self) {
+        while self.collect() {
+            self.form_group();
+        }
+    }
+
+    /// Waits for a request, then takes every queued request that fits the group limits.
+    /// Returns false when the channel is closed and empty.
+    fn collect(&mut self) -> bool {
+        self.batch.clear();
+        let first = match self.carry.take() {
+            Some(request) => request,
+            None => match self.requests.blocking_recv() {
+                Some(request) => request,
+                None => return false,
+            },
+        };
+        let limits = &self.shared.limits;
+        let mut records = first.records.len();
+        let mut bytes = first.frame_bytes;
+        self.batch.push(first);
+        while let Ok(request) = self.requests.try_recv() {
+            let fits = records + request.records.len() <= limits.group_records_max
+                && bytes + request.frame_bytes <= limits.group_bytes_max;
+            if !fits {
+                self.carry = Some(request);
+                break;
+            }
+            records += request.records.len();
+            bytes += request.frame_bytes;
+            self.batch.push(request);
+        }
+        true
+    }
+
+    /// Decides, encodes and hands over one group.
+    fn form_group(&mut self) {
+        if let Some(cause) = self.shared.failure.get() {
+            let cause = cause.clone();
+            for request in self.batch.drain(..) {
+                let _ = request.reply.send(Err(AppendError::Failed {
+                    cause: cause.clone(),
+                }));
+            }
+            return;
+        }
+        let durable = self.shared.durable_size();
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|formed| formed.end() <= durable)
+        {
+            self.in_flight.pop_front();
+        }
+        let group_start = self.next_position;
+        self.records.clear();
+        self.links.clear();
+        self.decisions.clear();
+        {
+            let shared = Arc::clone(&self.shared);
+            let mut state = shared.state_mut();
+            for index in 0..self.batch.len() {
+                let decision = self.decide(&mut state, group_start, index);
+                self.decisions.push(decision);
+            }
+        }
+        let formed = Arc::new(self.encode(group_start));
+        self.next_position = formed.end();
+        let answers = self.answers(&formed);
+        if !formed.ends.is_empty() {
+            self.in_flight.push_back(Arc::clone(&formed));
+        }
+        let commit = Commit {
+            formed,
+            head: self.head,
+            recorded_at: self.records.last().map(|record| record.recorded_at),
+            answers,
+        };
+        // The committer only goes away if it panicked; the callers then see `Closed`.
+        let _ = self.commits.send(commit);
+    }
+
+    /// Decides request `index` of the batch (see the module docs for the order of checks).
+    fn decide(&mut self, state: &mut State, group_start: u64, index: usize) -> Decision {
+        let request = &self.batch[index];
+
+        // Idempotency, before any rule: all ids known with the same content → the original
+        // answer; some known and some not → the ids were reused.
+        let mut originals = Vec::new();
+        let mut any_new = false;
+        for record in &request.records {
+            match self.find_existing(state, group_start, record) {
+                Err(error) => return Decision::Reject(error),
+                Ok(None) => any_new = true,
+                Ok(Some((original, same_content))) => {
+                    if !same_content {
+                        return Decision::Reject(AppendError::EventIdReused {
+                            event_id: record.event_id,
+                            position: Position(original.position()),
+                        });
+                    }
+                    originals.push((record.event_id, original));
+                }
+            }
+        }
+        if let Some(&(event_id, original)) = originals.first() {
+            if !any_new {
+                return Decision::Duplicate(originals.into_iter().map(|(_, o)| o).collect());
+            }
+            return Decision::Reject(AppendError::EventIdReused {
+                event_id,
+                position: Position(original.position()),
+            });
+        }
+
+        if let Some(condition) = &request.condition
+            && let Some(position) = first_conflict(state, condition)
+        {
+            return Decision::Reject(AppendError::Conflict { position });
+        }
+
+        // Accepted: positions, time, back-links, and the indexes at once.
+        let recorded_at = self.stamper.stamp(request.recorded_at);
+        let first = group_start + self.records.len() as u64;
+        for (offset, record) in request.records.iter().enumerate() {
+            let position = Position(first + offset as u64);
+            let links_start = self.links.len();
+            for tag in &record.tags {
+                let id = state.tags.intern(tag.as_str());
+                self.links.push(state.tags.last(id));
+                state.tags.push(id, position);
+            }
+            state.ids.insert(&record.event_id, position);
+            self.records.push(GroupRecord {
+                request: index,
+                record: offset,
+                recorded_at,
+                links_start,
+                links_len: record.tags.len(),
+            });
+        }
+        Decision::Accept { first }
+    }
+
+    /// The record already holding `record.event_id` (in this group, in flight, or durable)
+    /// and whether its content is the same.
+    fn find_existing(
+        &self,
+        state: &State,
+        group_start: u64,
+        record: &Prepared,
+    ) -> Result<Option<(Original, bool)>, AppendError> {
+        for candidate in state.ids.candidates(&record.event_id) {
+            let position = candidate.0;
+            if position >= group_start {
+                let offset = usize::try_from(position - group_start).expect("in group");
+                let earlier = self.records[offset];
+                let other = &self.batch[earlier.request].records[earlier.record];
+                if other.event_id != record.event_id {
+                    continue;
+                }
+                let same_content = other.event_type == record.event_type
+                    && other.schema_version == record.schema_version
+                    && other.tags == record.tags
+                    && other.metadata == record.metadata
+                    && other.commitment == record.commitment;
+                return Ok(Some((Original::InGroup(position), same_content)));
+            }
+            let unavailable = |detail: String| AppendError::Unavailable {
+                cause: format!("record {position}: {detail}"),
+            };
+            let in_flight = self
+                .in_flight
+                .iter()
+                .find_map(|formed| formed.content(position));
+            let read;
+            let content = match in_flight {
+                Some(content) => content,
+                None => {
+                    read = self
+                        .shared
+                        .store
+                        .read(position)
+                        .map_err(|error| unavailable(error.to_string()))?;
+                    &read
+                }
+            };
+            let stored = decode_content(content).map_err(|error| unavailable(error.to_string()))?;
+            if stored.record.event_id != record.event_id {
+                continue;
+            }
+            let body = &stored.record;
+            let same_content = body.event_type == record.event_type.as_str()
+                && body.schema_version == record.schema_version
+                && body.tags.len() == record.tags.len()
+                && body
+                    .tags
+                    .iter()
+                    .zip(&record.tags)
+                    .all(|((tag, _), mine)| tag == mine.as_str())
+                && body.metadata == record.metadata.as_slice()
+                && body.payload_commitment == record.commitment;
+            let appended = Appended {
+                position: candidate,
+                record_hash: stored.record_hash,
+            };
+            return Ok(Some((Original::Known(appended), same_content)));
+        }
+        Ok(None)
+    }
+
+    /// Encodes every accepted record of the group, hashing along the chain from `self.head`.
+    fn encode(&mut self, group_start: u64) -> Formed {
+        let bytes: usize = self
+            .records
+            .iter()
+            .map(|record| self.batch[record.request].records[record.record].frame_bytes())
+            .sum();
+        let mut formed = Formed {
+            start: group_start,
+            contents: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(self.records.len()),
+            hashes: Vec::with_capacity(self.records.len()),
+        };
+        for (offset, record) in self.records.iter().enumerate() {
+            let prepared = &self.batch[record.request].records[record.record];
+            let fields = BodyFields {
+                position: Position(group_start + offset as u64),
+                recorded_at: record.recorded_at,
+                event_id: &prepared.event_id,
+                event_type: prepared.event_type.as_str(),
+                schema_version: prepared.schema_version,
+                metadata: &prepared.metadata,
+                payload_commitment: &prepared.commitment,
+                prev_hash: &self.head,
+            };
+            let links = &self.links[record.links_start..record.links_start + record.links_len];
+            let out = &mut formed.contents;
+            write_content_head(out, prepared.body_len);
+            let body_start = out.len();
+            write_body(
+                out,
+                &fields,
+                prepared
+                    .tags
+                    .iter()
+                    .map(|tag| tag.as_str())
+                    .zip(links.iter().copied()),
+            );
+            debug_assert_eq!(
+                out.len() - body_start,
+                prepared.body_len,
+                "body length precomputed"
+            );
+            let hash = record_hash(&out[body_start..]);
+            write_content_tail(out, &hash, &prepared.salt, &prepared.payload);
+            formed.ends.push(out.len());
+            formed.hashes.push(hash);
+            self.head = hash;
+        }
+        formed
+    }
+
+    /// Works out the answer of every request of the group (sent after the commit).
+    fn answers(&mut self, formed: &Formed) -> Vec<(Reply, Result<AppendOutcome, AppendError>)> {
+        let appended = |position: u64| Appended {
+            position: Position(position),
+            record_hash: formed.hashes
+                [usize::try_from(position - formed.start).expect("position in group")],
+        };
+        self.batch
+            .drain(..)
+            .zip(self.decisions.drain(..))
+            .map(|(request, decision)| {
+                let result = match decision {
+                    Decision::Accept { first } => Ok(AppendOutcome {
+                        records: (first..first + request.records.len() as u64)
+                            .map(appended)
+                            .collect(),
+                        status: AppendStatus::New,
+                    }),
+                    Decision::Duplicate(originals) => Ok(AppendOutcome {
+                        records: originals
+                            .into_iter()
+                            .map(|original| match original {
+                                Original::Known(known) => known,
+                                Original::InGroup(position) => appended(position),
+                            })
+                            .collect(),
+                        status: AppendStatus::Duplicate,
+                    }),
+                    Decision::Reject(error) => Err(error),
+                };
+                (request.reply, result)
+            })
+            .collect()
+    }
+}
+
+impl Original {
+    fn position(&self) -> u64 {
+        match self {
+            Original::Known(appended) => appended.position.0,
+            Original::InGroup(position) => *position,
+        }
+    }
+}
+
+/// The first position after the condition's `after` carrying one of its tags. The index
+/// holds every record decided so far (durable, in flight, and earlier in this group).
+fn first_conflict(state: &State, condition: &PreparedCondition) -> Option<Position> {
+    condition
+        .tags
+        .iter()
+        .filter_map(|tag| state.tags.get(tag.as_str()))
+        .filter_map(|id| state.tags.first_after(id, condition.after))
+        .min()
+}
+
+/// The committer thread: makes formed groups durable, in order, and answers them.
+struct Committer {
+    shared: Arc<Shared>,
+    commits: CommitReceiver<Commit>,
+    durable: watch::Sender<u64>,
+}
+
+impl Committer {
+    /// Runs until the writer is gone, then syncs the tree. Every formed group waiting when the
+    /// committer is ready joins one store append (within the group limits), so that the
+    /// writer forming small groups eagerly never costs extra fsyncs.
+    fn run(self) {
+        let limits = &self.shared.limits;
+        let mut carry: Option<Commit> = None;
+        loop {
+            let first = match carry.take() {
+                Some(commit) => commit,
+                None => match self.commits.recv() {
+                    Ok(commit) => commit,
+                    Err(_) => break,
+                },
+            };
+            let (mut records, mut bytes) = first.size();
+            let mut commits = vec![first];
+            while let Ok(next) = self.commits.try_recv() {
+                let (more_records, more_bytes) = next.size();
+                // Every store append stays within the group limits: opening relies on it to
+                // know how far back a torn write can reach.
+                if records + more_records > limits.group_records_max
+                    || bytes + more_bytes > limits.group_bytes_max
+                {
+                    carry = Some(next);
+                    break;
+                }
+                records += more_records;
+                bytes += more_bytes;
+                commits.push(next);
+            }
+            self.commit(commits);
+        }
+        if let Err(error) = self.shared.tree().sync() {
+            tracing::warn!(%error, "syncing the merkle tree on close failed; it is rebuilt on open");
+        }
+    }
+
+    /// Makes consecutive formed groups durable with one store append, then answers them.
+    fn commit(&self, commits: Vec<Commit>) {
+        if let Some(cause) = self.shared.failure.get() {
+            for commit in commits {
+                answer_failed(commit.answers, cause);
+            }
+            return;
+        }
+        let last_formed = commits
+            .iter()
+            .rev()
+            .find(|commit| !commit.formed.ends.is_empty());
+        if let Some(last) = last_formed {
+            let slices: Vec<&[u8]> = commits
+                .iter()
+                .flat_map(|commit| commit.formed.slices())
+                .collect();
+            if let Err(error) = self.shared.store.append(&slices) {
+                self.shared.fail(format!("store append failed: {error}"));
+                let cause = self.shared.failure.get().cloned().unwrap_or_default();
+                for commit in commits {
+                    answer_failed(commit.answers, &cause);
+                }
+                return;
+            }
+            let size = last.formed.end();
+            {
+                let mut state = self.shared.state_mut();
+                state.head.size = size;
+                state.head.hash = last.head;
+                state.head.recorded_at = last.recorded_at;
+            }
+            let hashes: Vec<Hash> = commits
+                .iter()
+                .flat_map(|commit| commit.formed.hashes.iter().copied())
+                .collect();
+            if let Err(error) = self.shared.tree().append_leaves(&hashes) {
+                // The groups are durable and are answered; the tree is rebuilt on open, but the
+                // ledger must not go on committing records it cannot prove.
+                self.shared
+                    .fail(format!("merkle tree append failed: {error}"));
+            }
+            self.durable.send_replace(size);
+        }
+        for commit in commits {
+            for (reply, result) in commit.answers {
+                // A caller that stopped waiting changes nothing: the records are durable.
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+fn answer_failed(answers: Vec<(Reply, Result<AppendOutcome, AppendError>)>, cause: &str) {
+    for (reply, _) in answers {
+        let _ = reply.send(Err(AppendError::Failed {
+            cause: cause.to_owned(),
+        }));
+    }
+}

@@ -1,0 +1,322 @@
+//! Test support: the store under test, a ledger configuration, record builders, and a store
+//! wrapper that injects faults (failed appends, damaged bytes, held appends, file offsets).
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use residence_ledger::checkpoint::{KeyName, NoteSigner, Origin, VerifierKey};
+use residence_ledger::clock::ClockMode;
+use residence_ledger::keys::LedgerSecret;
+use residence_ledger::ledger::{AppendRequest, Condition, Ledger, LedgerConfig, Limits, NewRecord};
+use residence_ledger::record::{
+    BlindedKinds, EventId, EventType, Position, SchemaVersion, Tag, Timestamp,
+};
+use residence_ledger::store::memory::MemoryStore;
+use residence_ledger::store::{Location, SegmentStore, StoreError};
+use residence_ledger::verify::{VerifyError, VerifyOptions, VerifyReport, verify};
+
+/// The store every test runs against. The lead swaps in the file store here (one per test, in
+/// a temporary directory) to run the same tests against it.
+pub fn make_store() -> Arc<dyn SegmentStore> {
+    Arc::new(MemoryStore::new())
+}
+
+/// The origin of test ledgers.
+pub fn origin() -> Origin {
+    Origin::new("test.example/ledger").expect("valid origin")
+}
+
+/// A fixed ledger secret.
+pub fn secret(seed: u8) -> LedgerSecret {
+    LedgerSecret::from_bytes([seed; 32])
+}
+
+/// A fixed signer (and its verifier key) for checkpoints.
+pub fn signer() -> (NoteSigner, VerifierKey) {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let signer = NoteSigner::new(KeyName::new(origin().as_str()).expect("valid name"), key);
+    let verifier = signer.verifier_key();
+    (signer, verifier)
+}
+
+/// A configuration over `store` with the supplied clock, an in-memory tree and default limits.
+pub fn config(store: Arc<dyn SegmentStore>) -> LedgerConfig {
+    LedgerConfig {
+        store,
+        tree_dir: None,
+        checkpoint_dir: None,
+        origin: origin(),
+        secret: secret(1),
+        blinded_kinds: BlindedKinds::default(),
+        clock: ClockMode::Supplied,
+        limits: Limits::default(),
+    }
+}
+
+/// Opens a ledger over `store` with [`config`].
+pub fn open(store: Arc<dyn SegmentStore>) -> Ledger {
+    Ledger::open(config(store)).expect("ledger opens")
+}
+
+/// An event id from a number.
+pub fn id(n: u64) -> EventId {
+    let mut bytes = [0u8; 16];
+    bytes[8..].copy_from_slice(&n.to_be_bytes());
+    EventId(bytes)
+}
+
+/// Tags in given form.
+pub fn tags(texts: &[&str]) -> Vec<Tag> {
+    texts
+        .iter()
+        .map(|text| Tag::new(*text).expect("valid tag"))
+        .collect()
+}
+
+/// A record with event id `n`, these tags, and a small payload naming `n`.
+pub fn record(n: u64, tag_texts: &[&str]) -> NewRecord {
+    NewRecord {
+        event_id: id(n),
+        event_type: EventType::new("TestEvent").expect("valid"),
+        schema_version: SchemaVersion::new(1).expect("valid"),
+        tags: tags(tag_texts),
+        metadata: format!(r#"{{"n":{n}}}"#).into_bytes(),
+        payload: format!(r#"{{"payload":{n},"text":"residence"}}"#).into_bytes(),
+    }
+}
+
+/// A request for these records at time 1,000,000 µs, without a condition.
+pub fn request(records: Vec<NewRecord>) -> AppendRequest {
+    AppendRequest {
+        records,
+        condition: None,
+        recorded_at: Some(Timestamp(1_000_000)),
+    }
+}
+
+/// A request with a condition.
+pub fn conditional(
+    records: Vec<NewRecord>,
+    condition_tags: &[&str],
+    after: Option<u64>,
+) -> AppendRequest {
+    AppendRequest {
+        records,
+        condition: Some(Condition {
+            tags: tags(condition_tags),
+            after: after.map(Position),
+        }),
+        recorded_at: Some(Timestamp(1_000_000)),
+    }
+}
+
+/// Verifies `store` as the `residence verify` command would (no checkpoints).
+pub fn verify_store(store: &dyn SegmentStore) -> Result<VerifyReport, VerifyError> {
+    let origin = origin();
+    let options = VerifyOptions {
+        origin: &origin,
+        checkpoint_dir: None,
+        keys: &[],
+    };
+    verify(store, &options, &mut |_| {})
+}
+
+/// A change applied to a record's bytes whenever they are read.
+pub type Damage = Box<dyn Fn(&mut Vec<u8>) + Send + Sync>;
+
+/// Flips one bit of a byte string.
+pub fn flip_bit(bit: usize) -> Damage {
+    Box::new(move |bytes: &mut Vec<u8>| {
+        if let Some(byte) = bytes.get_mut(bit / 8) {
+            *byte ^= 1 << (bit % 8);
+        }
+    })
+}
+
+/// A store wrapper that injects faults into any inner store:
+/// - the n-th append (1-based) fails, and the wrapper is failed from then on (as the contract
+///   requires of a real store);
+/// - damage applied to a record's bytes on every read or scan (bit flips, zeroed ranges);
+/// - appends can be held at a gate until the test releases them;
+/// - optionally, realistic file offsets (64-byte header, then frames of `len + 8` bytes) for a
+///   store that has no files, so the torn-write rule can be exercised.
+pub struct Faulty {
+    inner: Arc<dyn SegmentStore>,
+    fail_append: Option<u64>,
+    appends: AtomicU64,
+    failed: Mutex<Option<String>>,
+    damage: Mutex<BTreeMap<u64, Damage>>,
+    simulated_offsets: bool,
+    gate: Mutex<bool>,
+    gate_changed: Condvar,
+    held: AtomicU64,
+    /// The number of records in each successful append.
+    pub group_sizes: Mutex<Vec<usize>>,
+}
+
+impl std::fmt::Debug for Faulty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Faulty")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Faulty {
+    /// A wrapper with no faults.
+    pub fn new(inner: Arc<dyn SegmentStore>) -> Faulty {
+        Faulty {
+            inner,
+            fail_append: None,
+            appends: AtomicU64::new(0),
+            failed: Mutex::new(None),
+            damage: Mutex::new(BTreeMap::new()),
+            simulated_offsets: false,
+            gate: Mutex::new(false),
+            gate_changed: Condvar::new(),
+            held: AtomicU64::new(0),
+            group_sizes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The `n`-th append (1-based) fails.
+    pub fn failing_append(mut self, n: u64) -> Faulty {
+        self.fail_append = Some(n);
+        self
+    }
+
+    /// Locations are computed as a file store would have them (when the inner store has none).
+    pub fn with_simulated_offsets(mut self) -> Faulty {
+        self.simulated_offsets = true;
+        self
+    }
+
+    /// Damages the record at `position` on every read.
+    pub fn damage(&self, position: u64, damage: Damage) {
+        self.damage.lock().expect("lock").insert(position, damage);
+    }
+
+    /// Removes all damage.
+    pub fn heal(&self) {
+        self.damage.lock().expect("lock").clear();
+    }
+
+    /// Holds every append until [`Faulty::release`].
+    pub fn hold(&self) {
+        *self.gate.lock().expect("lock") = true;
+    }
+
+    /// Lets held appends proceed.
+    pub fn release(&self) {
+        *self.gate.lock().expect("lock") = false;
+        self.gate_changed.notify_all();
+    }
+
+    /// How many appends were held at the gate so far.
+    pub fn held_appends(&self) -> u64 {
+        self.held.load(Ordering::SeqCst)
+    }
+
+    /// The inner store.
+    pub fn inner(&self) -> &Arc<dyn SegmentStore> {
+        &self.inner
+    }
+
+    fn damaged(&self, position: u64, bytes: &[u8]) -> Option<Vec<u8>> {
+        let damage = self.damage.lock().expect("lock");
+        let apply = damage.get(&position)?;
+        let mut copy = bytes.to_vec();
+        apply(&mut copy);
+        Some(copy)
+    }
+}
+
+impl SegmentStore for Faulty {
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+
+    fn append(&self, records: &[&[u8]]) -> Result<(), StoreError> {
+        {
+            let mut held = self.gate.lock().expect("lock");
+            if *held {
+                self.held.fetch_add(1, Ordering::SeqCst);
+            }
+            while *held {
+                held = self.gate_changed.wait(held).expect("lock");
+            }
+        }
+        if let Some(cause) = self.failed.lock().expect("lock").clone() {
+            return Err(StoreError::Failed { cause });
+        }
+        let n = self.appends.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.fail_append == Some(n) {
+            let cause = format!("injected failure of append {n}");
+            *self.failed.lock().expect("lock") = Some(cause.clone());
+            return Err(StoreError::Io {
+                operation: "fdatasync",
+                file: PathBuf::from("<injected>"),
+                source: std::io::Error::other(cause),
+            });
+        }
+        self.inner.append(records)?;
+        self.group_sizes.lock().expect("lock").push(records.len());
+        Ok(())
+    }
+
+    fn read(&self, position: u64) -> Result<Vec<u8>, StoreError> {
+        let bytes = self.inner.read(position)?;
+        Ok(self.damaged(position, &bytes).unwrap_or(bytes))
+    }
+
+    fn scan(
+        &self,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        self.inner.scan(
+            from,
+            to,
+            &mut |position, bytes| match self.damaged(position, bytes) {
+                Some(copy) => visit(position, &copy),
+                None => visit(position, bytes),
+            },
+        )
+    }
+
+    fn location(&self, position: u64) -> Option<Location> {
+        if !self.simulated_offsets {
+            return self.inner.location(position);
+        }
+        if position >= self.inner.len() {
+            return None;
+        }
+        let mut offset = 64u64;
+        self.inner
+            .scan(0, position, &mut |_, bytes| {
+                offset += bytes.len() as u64 + 8;
+                ControlFlow::Continue(())
+            })
+            .ok()?;
+        Some(Location {
+            file: PathBuf::from("segments/00000000000000000000.seg"),
+            offset,
+        })
+    }
+
+    fn truncate_torn(&self, from: u64) -> Result<(), StoreError> {
+        self.damage
+            .lock()
+            .expect("lock")
+            .retain(|position, _| *position < from);
+        self.inner.truncate_torn(from)
+    }
+
+    fn zero_range(&self, position: u64, offset: usize, len: usize) -> Result<(), StoreError> {
+        self.inner.zero_range(position, offset, len)
+    }
+}

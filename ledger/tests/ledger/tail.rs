@@ -1,0 +1,215 @@
+//! The live tail, checkpoints, proofs and the on-disk tree.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_core::Stream;
+use residence_ledger::checkpoint::SignedNote;
+use residence_ledger::ledger::{Ledger, Subscription};
+use residence_ledger::record::{Position, StoredRecord};
+use residence_ledger::verify::{CheckpointProblem, VerifyError, VerifyOptions, verify};
+
+use crate::support::{config, make_store, open, origin, record, request, signer};
+
+async fn next(subscription: &mut Subscription) -> Option<StoredRecord> {
+    poll_fn(|cx| Pin::new(&mut *subscription).poll_next(cx))
+        .await
+        .map(|item| item.expect("reads"))
+}
+
+#[test]
+fn a_subscription_catches_up_then_follows_new_appends() {
+    let ledger = Arc::new(open(make_store()));
+    for n in 0..3 {
+        ledger
+            .append_blocking(request(vec![record(n, &["person:a"])]))
+            .expect("appends");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let mut subscription = ledger.subscribe(Position(1));
+    let seen = runtime.block_on(async {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            seen.push(
+                next(&mut subscription)
+                    .await
+                    .expect("record")
+                    .record
+                    .position
+                    .0,
+            );
+        }
+        // New appends arrive while the subscriber waits.
+        let writer = {
+            let ledger = Arc::clone(&ledger);
+            tokio::task::spawn_blocking(move || {
+                for n in 3..6 {
+                    ledger
+                        .append_blocking(request(vec![record(n, &[])]))
+                        .expect("appends");
+                }
+            })
+        };
+        for _ in 0..3 {
+            seen.push(
+                next(&mut subscription)
+                    .await
+                    .expect("record")
+                    .record
+                    .position
+                    .0,
+            );
+        }
+        writer.await.expect("writer");
+        seen
+    });
+    assert_eq!(seen, [1, 2, 3, 4, 5]);
+    assert_eq!(subscription.next_position(), Position(6));
+    // Once the ledger is closed the stream ends after the last durable record.
+    let mut late = ledger.subscribe(Position(4));
+    drop(Arc::into_inner(ledger).expect("last handle"));
+    let rest = runtime.block_on(async {
+        let mut rest = Vec::new();
+        while let Some(record) = next(&mut late).await {
+            rest.push(record.record.position.0);
+        }
+        rest
+    });
+    assert_eq!(rest, [4, 5]);
+}
+
+#[test]
+fn checkpoints_are_signed_stored_and_checked_by_verify() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let checkpoints = dir.path().join("checkpoints");
+    let store = make_store();
+    let mut ledger_config = config(Arc::clone(&store));
+    ledger_config.checkpoint_dir = Some(checkpoints.clone());
+    ledger_config.tree_dir = Some(dir.path().join("tree"));
+    let ledger = Ledger::open(ledger_config).expect("opens");
+    let (signer, verifier) = signer();
+
+    let empty = ledger
+        .checkpoint(&signer)
+        .expect("checkpoint of the empty ledger");
+    let empty = empty
+        .verify(std::slice::from_ref(&verifier))
+        .expect("signature verifies");
+    assert_eq!(empty.size, 0);
+    assert_eq!(empty.head, ledger.genesis_hash());
+    for n in 0..7 {
+        ledger
+            .append_blocking(request(vec![record(n, &["person:a"])]))
+            .expect("appends");
+    }
+    let note = ledger.checkpoint(&signer).expect("checkpoint");
+    let checkpoint = note
+        .verify(std::slice::from_ref(&verifier))
+        .expect("signature verifies");
+    assert_eq!(checkpoint.size, 7);
+    assert_eq!(checkpoint.origin, origin());
+    assert_eq!(checkpoint.head, ledger.head().hash);
+    assert_eq!(checkpoint.root, ledger.root_at(7).expect("root"));
+    let file = checkpoints.join("00000000000000000007.note");
+    let stored = SignedNote::from_bytes(&std::fs::read(&file).expect("stored")).expect("parses");
+    assert_eq!(stored, note);
+
+    // Every record is provably in the checkpointed tree; the earlier tree is a prefix.
+    for index in 0..7u64 {
+        let proof = ledger.inclusion_proof(index, 7).expect("proof");
+        let hash = ledger.read(Position(index)).expect("reads").record_hash;
+        proof
+            .verify(&hash, &checkpoint.root)
+            .expect("inclusion verifies");
+    }
+    ledger
+        .append_blocking(request(vec![record(7, &[])]))
+        .expect("appends");
+    let consistency = ledger.consistency_proof(7, 8).expect("proof");
+    consistency
+        .verify(&checkpoint.root, &ledger.root_at(8).expect("root"))
+        .expect("consistency verifies");
+
+    let keys = [verifier];
+    let origin = origin();
+    let options = VerifyOptions {
+        origin: &origin,
+        checkpoint_dir: Some(&checkpoints),
+        keys: &keys,
+    };
+    let report = verify(&*store, &options, &mut |_| {}).expect("verifies");
+    assert_eq!((report.records, report.checkpoints), (8, 2));
+
+    // Any flipped bit of a stored checkpoint is detected.
+    let original = std::fs::read(&file).expect("reads");
+    for bit in 0..original.len() * 8 {
+        let mut damaged = original.clone();
+        damaged[bit / 8] ^= 1 << (bit % 8);
+        std::fs::write(&file, &damaged).expect("writes");
+        let result = verify(&*store, &options, &mut |_| {});
+        assert!(
+            matches!(result, Err(VerifyError::Checkpoint { .. })),
+            "bit {bit} of the checkpoint went unnoticed: {result:?}"
+        );
+    }
+    std::fs::write(&file, &original).expect("writes");
+
+    // A checkpoint beyond the log means records were lost.
+    drop(ledger);
+    store.truncate_torn(6).expect("truncates");
+    match verify(&*store, &options, &mut |_| {}) {
+        Err(VerifyError::Checkpoint {
+            problem: CheckpointProblem::BeyondLog { size, len },
+            ..
+        }) => {
+            assert_eq!((size, len), (7, 6));
+        }
+        other => panic!("expected a checkpoint beyond the log, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_disk_tree_survives_reopening_and_is_rebuilt_when_deleted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = make_store();
+    let tree_config = || {
+        let mut ledger_config = config(Arc::clone(&store));
+        ledger_config.tree_dir = Some(dir.path().join("tree"));
+        ledger_config
+    };
+    let root = {
+        let ledger = Ledger::open(tree_config()).expect("opens");
+        for n in 0..10 {
+            ledger
+                .append_blocking(request(vec![record(n, &[])]))
+                .expect("appends");
+        }
+        ledger.tree_head()
+    };
+    assert_eq!(root.0, 10);
+    let ledger = Ledger::open(tree_config()).expect("reopens");
+    assert_eq!(ledger.tree_head(), root);
+    drop(ledger);
+    std::fs::remove_dir_all(dir.path().join("tree")).expect("deletes");
+    let ledger = Ledger::open(tree_config()).expect("reopens");
+    assert_eq!(ledger.tree_head(), root, "rebuilt from the log");
+    ledger
+        .append_blocking(request(vec![record(10, &[])]))
+        .expect("appends");
+    let origin = origin();
+    let options = VerifyOptions {
+        origin: &origin,
+        checkpoint_dir: None,
+        keys: &[],
+    };
+    assert_eq!(
+        verify(&*store, &options, &mut |_| {})
+            .expect("verifies")
+            .root,
+        ledger.tree_head().1
+    );
+}
