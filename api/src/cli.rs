@@ -81,6 +81,16 @@ pub enum BenchCommand {
     /// The ledger: durable appends from 1/16/256 writers, bulk import, verification, open time,
     /// memory and disk per record, each beside the plain-file baseline of the same run.
     Ledger(bench::ledger::LedgerBenchArgs),
+    /// The physical limits of this machine: blake3, fdatasync, sequential writes, JSON.
+    Limits(DirArgs),
+}
+
+/// `--dir DIR` for scratch files.
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// Scratch directory on the disk to measure.
+    #[arg(long, default_value = "target/bench-limits")]
+    pub dir: PathBuf,
 }
 
 /// Sets up logging on stderr (`RUST_LOG` overrides `-v`).
@@ -109,6 +119,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => backup::run(&args.data, &args.to),
         Command::Checkpoint(args) => checkpoint(&args),
         Command::Bench(BenchCommand::Ledger(args)) => bench::ledger::run(&args),
+        Command::Bench(BenchCommand::Limits(args)) => {
+            let limits = bench::limits::measure(&args.dir)?;
+            bench::limits::print(&limits);
+            Ok(())
+        }
     }
 }
 

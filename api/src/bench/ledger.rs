@@ -65,6 +65,7 @@ pub struct AppendRun {
 /// All results.
 #[derive(Debug, Serialize)]
 pub struct LedgerBenchReport {
+    limits: super::limits::Limits,
     appends: Vec<AppendRun>,
     bulk_records: u64,
     bulk_events_per_s: f64,
@@ -97,6 +98,8 @@ pub fn run(args: &LedgerBenchArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     let payload = vec![b'x'; args.payload_bytes];
+    let limits = super::limits::measure(&root.join("limits"))?;
+    super::limits::print(&limits);
 
     let mut appends = Vec::new();
     for &writers in &args.writers {
@@ -144,6 +147,7 @@ pub fn run(args: &LedgerBenchArgs) -> anyhow::Result<()> {
     }
 
     let report = LedgerBenchReport {
+        limits,
         appends,
         bulk_records: args.bulk_records,
         bulk_events_per_s: bulk_rate,

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod ledger;
+pub mod limits;
 
 use std::path::Path;
 use std::time::Duration;
