@@ -13,12 +13,18 @@
 //! that exists is well formed); text is NFC; the administrative unit data are embedded.
 
 pub mod address;
+pub mod command;
+pub mod context;
+pub mod decide;
 pub mod event;
 pub mod event_id;
 pub mod grounds;
 pub mod ids;
 pub mod pin;
+pub mod rejection;
 pub mod relationship;
+pub mod rules;
+pub mod state;
 pub mod tag;
 #[cfg(test)]
 mod tidy;
