@@ -9,3 +9,4 @@ pub mod bench;
 pub mod cli;
 pub mod http;
 pub mod progress;
+pub mod register;
