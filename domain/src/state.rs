@@ -694,12 +694,25 @@ impl State {
             Event::PermanentResidenceRegistered(e) => {
                 let person = self.person_mut(e.person);
                 let mut left = None;
-                if let Some(open) = person
-                    .permanent
-                    .iter_mut()
-                    .rev()
-                    .find(|interval| interval.end.is_none())
-                {
+                // The registration it closes: the open one at the dwelling the event names, so
+                // a partial state read through that dwelling's tag counts the person out of it
+                // even beside a stale open registration elsewhere; the latest open one for
+                // events that name no dwelling (recorded before the field existed) or when the
+                // state does not know one open there.
+                let closing = e
+                    .previous_dwelling
+                    .and_then(|previous| {
+                        person.permanent.iter().rposition(|interval| {
+                            interval.end.is_none() && interval.dwelling == previous
+                        })
+                    })
+                    .or_else(|| {
+                        person
+                            .permanent
+                            .iter()
+                            .rposition(|interval| interval.end.is_none())
+                    });
+                if let Some(open) = closing.and_then(|index| person.permanent.get_mut(index)) {
                     open.end = Some(e.effective_on);
                     left = Some(open.household);
                 }
@@ -770,20 +783,20 @@ impl State {
             }
             Event::PermanentResidenceDeleted(e) => {
                 let person = self.person_mut(e.person);
-                // The registration holding on the date: normally the open one; a backdated
-                // deletion for death may cut one that a later event already ended.
-                if let Some(holding) = person
-                    .permanent
-                    .iter_mut()
-                    .rev()
-                    .find(|interval| interval.holds_on(e.effective_on))
-                {
+                // The registration at the dwelling the event names that holds on the date:
+                // normally the open one; a backdated deletion for death may cut one that a
+                // later event already ended. A deletion never ends a registration at another
+                // dwelling, even one holding on its date (a correction may have moved the
+                // registration it names).
+                if let Some(holding) = person.permanent.iter_mut().rev().find(|interval| {
+                    interval.dwelling == e.dwelling && interval.holds_on(e.effective_on)
+                }) {
                     holding.end = Some(e.effective_on);
                 } else if let Some(open) = person
                     .permanent
                     .iter_mut()
                     .rev()
-                    .find(|interval| interval.end.is_none())
+                    .find(|interval| interval.dwelling == e.dwelling && interval.end.is_none())
                 {
                     // An open registration starting after the date (only a corrected history
                     // has one): ended as the event says, and reported as inverted.

@@ -130,6 +130,10 @@ const FIXTURE_BLAKE3: &[(&str, &str)] = &[
         "8e72d7b942de1a72ebf1db88c029b23ba4b2ca0989401cd7cce025abb782296d",
     ),
     (
+        "PermanentResidenceRegistered.v1.previous-dwelling.json",
+        "aaf0e5b166813ac4d3a36b69f7e82858e90652aae68fc311a6f36ac9faee3ef7",
+    ),
+    (
         "PersonRecorded.v1.json",
         "1163b8969011fcc99ec64cd6c5f4cac40e958b18bf6ecd3a8da9f564e3e2fdd7",
     ),
@@ -300,6 +304,7 @@ fn own_home_registration(effective_on: NaiveDate) -> PermanentResidenceRegistere
             relationship: Relationship::ChuHo,
         },
         previous_household: None,
+        previous_dwelling: None,
         floor_area: None,
         consents: vec![],
         legal_basis: basis("Luật Cư trú 2006, Điều 19.1"),
@@ -406,6 +411,7 @@ fn representative(event_type: EventType) -> Event {
                 relationship: Relationship::OThue,
             },
             previous_household: Some(HOUSEHOLD_AN),
+            previous_dwelling: Some(DWELLING_PHUC_XA),
             floor_area: Some(FloorArea::from_tenths(455).unwrap()),
             consents: vec![
                 consent(ConsentRole::HouseholdHead, Some(DUNG)),
@@ -1085,6 +1091,7 @@ fn a_registration_that_leaves_a_household_names_both_households() {
             Tag::Person(BINH),
             Tag::Household(HOUSEHOLD_AN),
             Tag::Household(HOUSEHOLD_NGOC_HA),
+            Tag::Dwelling(DWELLING_PHUC_XA),
             Tag::Dwelling(DWELLING_BA_DINH),
             unit_tag("2025:00004"),
             Tag::Application(APPLICATION),
@@ -1092,6 +1099,33 @@ fn a_registration_that_leaves_a_household_names_both_households() {
     );
     // Consenting people are not tagged: their residence does not change.
     assert!(!event.persons().any(|person| person == DUNG));
+}
+
+#[test]
+fn the_dwelling_left_is_optional_on_the_wire_and_tagged_when_present() {
+    let decode = |file: &str| {
+        let bytes = std::fs::read(fixture_dir().join(file)).unwrap();
+        match Event::decode("PermanentResidenceRegistered", 1, &bytes).unwrap() {
+            Event::PermanentResidenceRegistered(registration) => registration,
+            other => panic!("{file} decodes to {other:?}"),
+        }
+    };
+    // Recorded before the field existed: no dwelling left, and only the new one is tagged.
+    let before = decode("PermanentResidenceRegistered.v1.json");
+    assert_eq!(before.previous_dwelling, None);
+    assert!(
+        !Event::from(before)
+            .tags()
+            .contains(&Tag::Dwelling(DWELLING_PHUC_XA))
+    );
+    let with = decode("PermanentResidenceRegistered.v1.previous-dwelling.json");
+    assert_eq!(with.previous_dwelling, Some(DWELLING_PHUC_XA));
+    let event = Event::from(with);
+    assert_eq!(
+        event,
+        representative(EventType::PermanentResidenceRegistered)
+    );
+    assert!(event.tags().contains(&Tag::Dwelling(DWELLING_PHUC_XA)));
 }
 
 #[test]

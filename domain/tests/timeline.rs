@@ -130,6 +130,7 @@ fn permanent(
         dwelling,
         membership: member,
         previous_household: None,
+        previous_dwelling: None,
         floor_area: None,
         consents: Vec::new(),
         legal_basis: legal_basis(),
@@ -661,6 +662,294 @@ fn a_deletion_closes_a_temporary_registration_before_its_term() {
     assert_eq!(history[0].closed_by, Some(origin(deleted)));
     // The term is still on record.
     assert_eq!(history[0].until, Some(day("2025-12-31")));
+}
+
+fn extended(
+    dwelling: DwellingId,
+    on: &str,
+    previous_until: &str,
+    until: &str,
+) -> TemporaryResidenceExtended {
+    TemporaryResidenceExtended {
+        person: ME,
+        dwelling,
+        effective_on: day(on),
+        previous_until: day(previous_until),
+        until: day(until),
+        consents: Vec::new(),
+        legal_basis: legal_basis(),
+        application: None,
+    }
+}
+
+/// The property test's seed 85341, reduced: a backdated deletion (ground đ) cut the registration
+/// at D1 short, a registration at D2 began in the gap, and the deletion of D1 recorded first,
+/// dated later, must not end the registration at D2.
+#[test]
+fn a_deletion_ends_only_the_registration_at_the_dwelling_it_names() {
+    let mut log = Log::default();
+    let first = log.record(
+        "2023-10-04",
+        temporary("2023-10-04", "2025-05-18", "legacy:00001", D1),
+    );
+    log.record(
+        "2024-02-18",
+        temporary_deleted(
+            "2024-02-18",
+            TemporaryDeletionGround::LodgingEnded,
+            "legacy:00001",
+            D1,
+        ),
+    );
+    let cut = log.record(
+        "2024-05-10",
+        temporary_deleted(
+            "2023-11-25",
+            TemporaryDeletionGround::PermanentAtSamePlace,
+            "legacy:00001",
+            D1,
+        ),
+    );
+    let second = log.record(
+        "2024-08-31",
+        temporary("2024-01-04", "2025-05-13", "legacy:26734", D2),
+    );
+    let timeline = log.timeline();
+    let on = |date| timeline.residence_on(day(date), AsKnown::Now).temporary;
+    assert_eq!(on("2023-11-24").unwrap().opened_by, origin(first));
+    assert_eq!(on("2023-11-25"), None);
+    for date in ["2024-01-04", "2024-02-18", "2025-05-12", "2025-05-13"] {
+        let held = on(date).unwrap();
+        assert_eq!(held.opened_by, origin(second), "on {date}");
+        assert_eq!(held.dwelling, Some(D2));
+    }
+    assert_eq!(on("2025-05-14"), None);
+    let history = timeline.history(AsKnown::Now);
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].end, Some(day("2023-11-25")));
+    assert_eq!(history[0].closed_by, Some(origin(cut)));
+    assert_eq!(history[1].end, Some(day("2025-05-14")));
+    assert_eq!(history[1].end_reason, Some(EndReason::TermEnded));
+    assert_eq!(history[1].closed_by, None);
+}
+
+/// The property test's seed 164457, reduced: a correction moved the start of the registration
+/// at D2 past its deletion. The deletion names D2, so it must not end the registration at D1
+/// that holds on its date; D1 ends when the registration at D2 begins (I2).
+#[test]
+fn a_permanent_deletion_ends_only_the_registration_at_the_dwelling_it_names() {
+    let mut log = Log::default();
+    let first = log.record(
+        "2023-03-23",
+        permanent(
+            "2023-03-23",
+            "legacy:00001",
+            D1,
+            membership(H1, Relationship::ChuHo),
+        ),
+    );
+    let second = PermanentResidenceRegistered {
+        previous_household: Some(H1),
+        previous_dwelling: Some(D1),
+        ..permanent(
+            "2023-06-28",
+            "legacy:26734",
+            D2,
+            membership(H2, Relationship::OThue),
+        )
+    };
+    let moved = log.record("2023-06-28", second.clone());
+    let deletion = log.record(
+        "2023-07-12",
+        permanent_deleted(
+            "2023-07-12",
+            PermanentDeletionGround::OwnerRefuses,
+            "legacy:26734",
+            D2,
+            H2,
+        ),
+    );
+    let corrected = log.record(
+        "2023-11-20",
+        correction(
+            &log,
+            moved,
+            PermanentResidenceRegistered {
+                effective_on: day("2023-08-24"),
+                ..second
+            },
+        ),
+    );
+    let timeline = log.timeline();
+    // As known before the correction, the deletion ended the registration at D2.
+    let before = AsKnown::AtPosition(deletion.known.position);
+    assert_eq!(
+        permanent_on(&timeline, "2023-07-11", before)
+            .unwrap()
+            .dwelling,
+        Some(D2)
+    );
+    assert_eq!(permanent_on(&timeline, "2023-07-12", before), None);
+    // Now the registration at D1 holds until the corrected start at D2.
+    for date in ["2023-07-12", "2023-08-23"] {
+        let held = permanent_on(&timeline, date, AsKnown::Now).unwrap();
+        assert_eq!(held.opened_by, origin(first), "on {date}");
+    }
+    let held = permanent_on(&timeline, "2023-08-24", AsKnown::Now).unwrap();
+    assert_eq!(held.dwelling, Some(D2));
+    assert_eq!(held.opened_by.corrected_by, Some(corrected));
+    let history = timeline.history(AsKnown::Now);
+    assert_eq!(history[0].end, Some(day("2023-08-24")));
+    assert_eq!(history[0].end_reason, Some(EndReason::Superseded));
+    assert!(
+        history
+            .iter()
+            .all(|interval| interval.closed_by != Some(origin(deletion)))
+    );
+}
+
+/// A correction moved the registration at D1 two months earlier, so its term ran out before
+/// the deletion recorded earlier takes effect; a registration at D2 began in between. The
+/// deletion finds nothing holding at D1 and ends nothing.
+#[test]
+fn a_deletion_after_the_corrected_term_of_its_registration_ends_nothing_else() {
+    let mut log = Log::default();
+    let first = log.record(
+        "2024-01-01",
+        temporary("2024-01-01", "2024-06-30", "legacy:00001", D1),
+    );
+    let deleted = log.record(
+        "2024-06-01",
+        temporary_deleted(
+            "2024-06-01",
+            TemporaryDeletionGround::LodgingEnded,
+            "legacy:00001",
+            D1,
+        ),
+    );
+    log.record(
+        "2024-06-10",
+        correction(
+            &log,
+            first,
+            temporary("2023-11-02", "2024-05-01", "legacy:00001", D1),
+        ),
+    );
+    let second = log.record(
+        "2024-06-15",
+        temporary("2024-05-10", "2025-05-09", "legacy:26734", D2),
+    );
+    let timeline = log.timeline();
+    // As known before the correction, the deletion ended the registration at D1.
+    let before = timeline.history(AsKnown::AtPosition(deleted.known.position));
+    assert_eq!(before[0].end, Some(day("2024-06-01")));
+    assert_eq!(before[0].closed_by, Some(origin(deleted)));
+    let on = |date| timeline.residence_on(day(date), AsKnown::Now).temporary;
+    assert_eq!(on("2024-05-01").unwrap().dwelling, Some(D1));
+    assert_eq!(on("2024-05-02"), None);
+    for date in ["2024-05-10", "2024-06-01", "2025-05-09"] {
+        assert_eq!(on(date).unwrap().opened_by, origin(second), "on {date}");
+    }
+    let history = timeline.history(AsKnown::Now);
+    assert_eq!(history[0].end, Some(day("2024-05-02")));
+    assert_eq!(history[0].end_reason, Some(EndReason::TermEnded));
+    assert_eq!(history[0].closed_by, None);
+    assert_eq!(history[1].closed_by, None);
+}
+
+/// An extension of the registration at D1 recorded before a backdated deletion cut that
+/// registration short; a registration at D2 then began before the extension's date. The
+/// extension moves the term of D1 (which stays deleted), not that of D2.
+#[test]
+fn an_extension_moves_only_the_term_it_names() {
+    let mut log = Log::default();
+    log.record(
+        "2024-01-01",
+        temporary("2024-01-01", "2024-12-31", "legacy:00001", D1),
+    );
+    let extension = log.record(
+        "2024-12-20",
+        extended(D1, "2024-12-20", "2024-12-31", "2025-06-30"),
+    );
+    let deletion = log.record(
+        "2025-01-05",
+        temporary_deleted(
+            "2024-12-10",
+            TemporaryDeletionGround::LodgingEnded,
+            "legacy:00001",
+            D1,
+        ),
+    );
+    let second = log.record(
+        "2025-01-10",
+        temporary("2024-12-15", "2025-03-31", "legacy:26734", D2),
+    );
+    let timeline = log.timeline();
+    let on = |date| timeline.residence_on(day(date), AsKnown::Now).temporary;
+    assert_eq!(on("2024-12-09").unwrap().dwelling, Some(D1));
+    assert_eq!(on("2024-12-10"), None);
+    let held = on("2025-03-31").unwrap();
+    assert_eq!(held.opened_by, origin(second));
+    assert_eq!(held.until, Some(day("2025-03-31")));
+    assert_eq!(on("2025-04-01"), None);
+    let history = timeline.history(AsKnown::Now);
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].until, Some(day("2025-06-30")));
+    assert_eq!(history[0].extended_by, Some(origin(extension)));
+    assert_eq!(history[0].end, Some(day("2024-12-10")));
+    assert_eq!(history[0].closed_by, Some(origin(deletion)));
+    assert_eq!(history[1].extended_by, None);
+}
+
+#[test]
+fn an_extension_naming_another_dwelling_or_another_term_is_ignored() {
+    let mut log = Log::default();
+    log.record(
+        "2024-01-01",
+        temporary("2024-01-01", "2024-12-31", "legacy:00001", D1),
+    );
+    log.record(
+        "2024-12-20",
+        extended(D2, "2024-12-20", "2024-12-31", "2025-06-30"),
+    );
+    log.record(
+        "2024-12-21",
+        extended(D1, "2024-12-21", "2024-11-30", "2025-09-30"),
+    );
+    let history = log.timeline().history(AsKnown::Now);
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].until, Some(day("2024-12-31")));
+    assert_eq!(history[0].end, Some(day("2025-01-01")));
+    assert_eq!(history[0].extended_by, None);
+}
+
+/// An extension granted after the term ran out, on an application filed in time, extends it:
+/// the registration holds again from the day after its old last day.
+#[test]
+fn an_extension_granted_after_the_term_ran_out_moves_it() {
+    let mut log = Log::default();
+    log.record(
+        "2024-01-01",
+        temporary("2024-01-01", "2024-12-31", "legacy:00001", D1),
+    );
+    let extension = log.record(
+        "2025-01-06",
+        extended(D1, "2025-01-06", "2024-12-31", "2025-06-30"),
+    );
+    let timeline = log.timeline();
+    let known_before = AsKnown::AtPosition(extension.known.position - 1);
+    assert_eq!(
+        timeline
+            .residence_on(day("2025-01-02"), known_before)
+            .temporary,
+        None
+    );
+    let held = timeline
+        .residence_on(day("2025-01-02"), AsKnown::Now)
+        .temporary
+        .unwrap();
+    assert_eq!(held.until, Some(day("2025-06-30")));
+    assert_eq!(held.end, Some(day("2025-07-01")));
 }
 
 #[test]

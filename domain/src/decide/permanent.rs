@@ -277,6 +277,9 @@ pub(super) fn register(
             relationship,
         },
         previous_household: current,
+        // The dwelling of the registration this one closes (I2), tagged so that readers of
+        // that dwelling see the person leave it.
+        previous_dwelling: person.open_permanent().map(|open| open.dwelling),
         floor_area: c.floor_area,
         consents: c.consents.clone(),
         legal_basis: basis_or(c.legal_basis.as_ref(), default_basis(c.basis, clause)),

@@ -44,7 +44,8 @@ pub enum PermanentBasis {
 ///
 /// It closes the person's previous permanent registration, if any, on the same day (I2: there is
 /// no transfer paper and no separate deletion); when that registration was in another household,
-/// `previous_household` names it so both households are tagged. A new household is founded by a
+/// `previous_household` names it so both households are tagged, and `previous_dwelling` names
+/// its dwelling so that dwelling is tagged too. A new household is founded by a
 /// [`super::HouseholdEstablished`] in the same decision, and the founder registers with
 /// relationship `CHU_HO`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +66,12 @@ pub struct PermanentResidenceRegistered {
     /// The household the person leaves by this registration, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_household: Option<HouseholdId>,
+    /// The dwelling of the registration this one closes, if any. It is tagged, so whoever reads
+    /// that dwelling's events (the floor-area head count, the residents listed by a recoding)
+    /// sees the person leave it. Absent in events recorded before the field existed: readers of
+    /// those fall back to the person's open registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_dwelling: Option<DwellingId>,
     /// The dwelling's total usable floor area as declared, where the basis needs it (rented,
     /// borrowed or shared: the minimum area per person is checked against it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +93,9 @@ impl Payload for PermanentResidenceRegistered {
             tags.household(previous);
         }
         tags.dwelling(self.dwelling);
+        if let Some(previous) = self.previous_dwelling {
+            tags.dwelling(previous);
+        }
         tags.unit(&self.address);
         tags.application(self.application);
     }

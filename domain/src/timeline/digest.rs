@@ -53,19 +53,24 @@ pub(super) enum Body {
         dwelling: DwellingId,
         membership: Option<Membership>,
     },
-    /// The temporary registration's last day moved to `until`.
+    /// The last day of the temporary registration at `dwelling` whose term ended on
+    /// `previous_until` moved to `until`.
     Extended {
         effective_on: NaiveDate,
+        dwelling: DwellingId,
+        previous_until: NaiveDate,
         until: NaiveDate,
     },
-    /// The permanent registration was deleted.
+    /// The permanent registration at `dwelling` was deleted.
     PermanentDeleted {
         effective_on: NaiveDate,
+        dwelling: DwellingId,
         ground: PermanentDeletionGround,
     },
-    /// The temporary registration was deleted.
+    /// The temporary registration at `dwelling` was deleted.
     TemporaryDeleted {
         effective_on: NaiveDate,
+        dwelling: DwellingId,
         ground: TemporaryDeletionGround,
     },
     /// The registration recorded by event `annuls` was annulled.
@@ -192,6 +197,8 @@ pub(super) fn digest(
             e.person,
             Body::Extended {
                 effective_on: e.effective_on,
+                dwelling: e.dwelling,
+                previous_until: e.previous_until,
                 until: e.until,
             },
         ),
@@ -199,6 +206,7 @@ pub(super) fn digest(
             e.person,
             Body::PermanentDeleted {
                 effective_on: e.effective_on,
+                dwelling: e.dwelling,
                 ground: e.ground,
             },
         ),
@@ -206,6 +214,7 @@ pub(super) fn digest(
             e.person,
             Body::TemporaryDeleted {
                 effective_on: e.effective_on,
+                dwelling: e.dwelling,
                 ground: e.ground,
             },
         ),

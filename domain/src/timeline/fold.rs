@@ -259,31 +259,42 @@ impl<'f> Sweep<'f> {
                 interval.membership = membership.clone();
                 self.open(interval, slot.target);
             }
-            Body::Extended { until, .. } => {
-                let open = self.open[IntervalKind::Temporary.index()];
-                if let Some(draft) = open.and_then(|index| self.drafts.get_mut(index)) {
-                    let interval = &mut draft.interval;
-                    (interval.end, interval.end_reason) = term_end(*until);
-                    interval.until = Some(*until);
-                    interval.extended_by = Some(origin);
-                }
-            }
+            Body::Extended {
+                dwelling,
+                previous_until,
+                until,
+                ..
+            } => self.extend(*dwelling, *previous_until, *until, origin),
             Body::PermanentDeleted {
                 effective_on,
+                dwelling,
                 ground,
             } => {
                 let reason = EndReason::Deleted(DeletionGround::Permanent(*ground));
-                self.close(IntervalKind::Permanent, *effective_on, reason, origin);
+                self.delete(
+                    IntervalKind::Permanent,
+                    *dwelling,
+                    *effective_on,
+                    reason,
+                    origin,
+                );
                 if *ground == PermanentDeletionGround::Death {
                     self.close_all(*effective_on, EndReason::Died, origin);
                 }
             }
             Body::TemporaryDeleted {
                 effective_on,
+                dwelling,
                 ground,
             } => {
                 let reason = EndReason::Deleted(DeletionGround::Temporary(*ground));
-                self.close(IntervalKind::Temporary, *effective_on, reason, origin);
+                self.delete(
+                    IntervalKind::Temporary,
+                    *dwelling,
+                    *effective_on,
+                    reason,
+                    origin,
+                );
                 if *ground == TemporaryDeletionGround::Death {
                     self.close_all(*effective_on, EndReason::Died, origin);
                 }
@@ -399,6 +410,78 @@ impl<'f> Sweep<'f> {
                 interval.end_reason = Some(reason);
                 interval.closed_by = Some(by);
             }
+        }
+    }
+
+    /// Ends the registration of `kind` at `dwelling` that holds on `date`, on that day: a
+    /// deletion.
+    ///
+    /// The deletion names its dwelling, and only the registration there is ended: the
+    /// registration open at the date may be another one, when a temporary deletion recorded
+    /// late, or one dated after a backdated deletion already cut its registration short, stands
+    /// in the sweep after a newer registration at another dwelling began, or when a correction
+    /// moved the start of the deleted registration past the deletion. Registrations of one kind
+    /// do not overlap (I1), so at most one at the dwelling holds on the date; when none does
+    /// (its term ran out, an earlier deletion already ended it, or it begins later), the
+    /// deletion ends nothing.
+    fn delete(
+        &mut self,
+        kind: IntervalKind,
+        dwelling: DwellingId,
+        date: NaiveDate,
+        reason: EndReason,
+        by: Origin,
+    ) {
+        let slot = kind.index();
+        let Some(index) = self.drafts.iter().rposition(|draft| {
+            draft.interval.kind == kind
+                && draft.interval.dwelling == Some(dwelling)
+                && draft.interval.holds_on(date)
+        }) else {
+            return;
+        };
+        if self.open[slot] == Some(index) {
+            self.open[slot] = None;
+        }
+        if let Some(draft) = self.drafts.get_mut(index) {
+            let interval = &mut draft.interval;
+            interval.end = Some(date);
+            interval.end_reason = Some(reason);
+            interval.closed_by = Some(by);
+        }
+    }
+
+    /// Moves the last day of the temporary registration at `dwelling` whose term ended on
+    /// `previous_until` to `until`.
+    ///
+    /// An extension names the term it extends, so it applies to that registration only, open or
+    /// not (an extension granted after the term ran out, on an application filed in time,
+    /// revives the term). When no registration at the dwelling has that term as known, the
+    /// extension describes none of the person's registrations (the registration was corrected
+    /// since, or it was never handed in), and moving the term of another one would invent a
+    /// residence the register never granted: the fold ignores it, as the decision state lists
+    /// it among the extensions without a registration. A registration that an event ended
+    /// (a deletion, a newer registration, a death) keeps that end: the term moves, the end
+    /// does not.
+    fn extend(
+        &mut self,
+        dwelling: DwellingId,
+        previous_until: NaiveDate,
+        until: NaiveDate,
+        by: Origin,
+    ) {
+        let Some(draft) = self.drafts.iter_mut().rev().find(|draft| {
+            draft.interval.kind == IntervalKind::Temporary
+                && draft.interval.dwelling == Some(dwelling)
+                && draft.interval.until == Some(previous_until)
+        }) else {
+            return;
+        };
+        let interval = &mut draft.interval;
+        interval.until = Some(until);
+        interval.extended_by = Some(by);
+        if interval.closed_by.is_none() {
+            (interval.end, interval.end_reason) = term_end(until);
         }
     }
 

@@ -32,8 +32,17 @@
 //! - An **absence** and a **stay** hold from `effective_on` through `until`; a later one of the
 //!   same kind that begins while one holds ends it that day.
 //! - A deletion for **death** (ground a of either kind) ends every interval on its date.
-//! - Deletions and extensions act on the open registration of their kind; the fold does not
-//!   check the dwelling they name and never rejects an event: judging is `decide`'s work.
+//! - A **deletion** (of either kind) ends the registration of its kind at the dwelling it
+//!   names that holds on its date, and no other: a deletion recorded late, one dated after a
+//!   backdated deletion already cut its registration short, or one whose registration a
+//!   correction moved, must not end a registration at another dwelling that holds then. When
+//!   none at the dwelling holds, it ends nothing (a deletion for death still ends everything).
+//! - An **extension** moves the term of the temporary registration at the dwelling it names
+//!   whose last day was `previous_until`, even one whose term ran out (the application was filed
+//!   in time); a registration an event ended keeps that end. An extension that matches no such
+//!   registration as known (its registration was corrected since) is ignored: it describes no
+//!   registration of the person, and moving another's term would invent a residence.
+//! - The fold never rejects an event: judging is `decide`'s work.
 //! - **Households**: a `HouseholdSplit`, `HouseholdHeadChanged` or `MemberRelationshipChanged`
 //!   that names the person changes the household and relationship of the registration that
 //!   places them in that household, from its `effective_on`; the interval itself (start,

@@ -37,11 +37,24 @@ fn registered(command: &RegisterPermanent, relationship: Relationship, legal: &s
             relationship,
         },
         previous_household: command.leaving_household,
+        previous_dwelling: None,
         floor_area: command.floor_area,
         consents: command.consents.clone(),
         legal_basis: basis(legal),
         application: command.application,
     })
+}
+
+/// The registration `event` as closing the person's registration at `home`, which decide names
+/// from the state (the command does not carry it).
+fn leaving(event: Event, home: (DwellingId, Address)) -> Event {
+    match event {
+        Event::PermanentResidenceRegistered(mut registration) => {
+            registration.previous_dwelling = Some(home.0);
+            Event::PermanentResidenceRegistered(registration)
+        }
+        other => panic!("not a permanent registration: {other:?}"),
+    }
 }
 
 /// A restriction of `home` from `on`.
@@ -121,10 +134,13 @@ fn a_minor_joins_a_grandmother_under_20_2_c() {
     command
         .consents
         .push(consent(ConsentRole::ParentOrGuardian, Some(BINH)));
-    let decision = given(events).when(command.clone()).then([registered(
-        &command,
-        Relationship::ChauNgoai,
-        "Luật Cư trú 2020, Điều 20.2.c",
+    let decision = given(events).when(command.clone()).then([leaving(
+        registered(
+            &command,
+            Relationship::ChauNgoai,
+            "Luật Cư trú 2020, Điều 20.2.c",
+        ),
+        home1(),
     )]);
     assert!(decision.warnings.is_empty());
 }
@@ -423,7 +439,10 @@ fn a_head_who_moves_names_the_new_head_in_the_same_decision() {
     });
     given(family()).when(command.clone()).then([
         established(2, home2(), "2024-06-01"),
-        registered(&command, Relationship::ChuHo, "Luật Cư trú 2020, Điều 20.1"),
+        leaving(
+            registered(&command, Relationship::ChuHo, "Luật Cư trú 2020, Điều 20.1"),
+            home1(),
+        ),
         Event::HouseholdHeadChanged(HouseholdHeadChanged {
             household: household(1),
             effective_on: d("2024-06-01"),

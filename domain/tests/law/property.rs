@@ -1054,7 +1054,7 @@ impl Sim {
                 Err(rejection) => rejection.code().to_owned(),
             }
         );
-        if narrow != full && !boundary_gap(&command) {
+        if narrow != full {
             self.fail(&format!(
                 "the read tags' state decides {narrow:?} but the full state {full:?}"
             ));
@@ -1291,19 +1291,6 @@ impl Sim {
             let (command, actor) = self.command();
             self.step_with(command, actor);
         }
-    }
-}
-
-/// Commands whose decision may depend on events outside their read tags, a known gap: a person
-/// who left a dwelling by registering elsewhere is not tagged with the dwelling they left (the
-/// event names the household left but not the dwelling), so the floor-area count and a
-/// recoding's list of residents may include them. Reported to the lead: add a tagged
-/// `previous_dwelling` to `PermanentResidenceRegistered`.
-fn boundary_gap(command: &Command) -> bool {
-    match command {
-        Command::RegisterPermanent(c) => c.basis == PermanentBasis::RentedBorrowedShared,
-        Command::RecodeAddress(_) => true,
-        _ => false,
     }
 }
 
