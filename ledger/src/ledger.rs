@@ -7,7 +7,10 @@
 //! from it on open; the store stays a dumb, durable byte log that a second backend can implement.
 //!
 //! - [`Ledger::open`] checks the tail of the log (torn writes are truncated, altered records
-//!   refuse the open), rebuilds the indexes and brings the Merkle tree up to the log.
+//!   refuse the open), loads the index cache (`index_cache.rs`, `<ledger>/index/`) when it
+//!   matches the log and replays the records after it (or rebuilds the indexes from the whole
+//!   log), and brings the Merkle tree up to the log. Closing the ledger writes the cache, and
+//!   so does a checkpoint once the ledger grew by a quarter since the last one.
 //! - [`Ledger::append`] / [`Ledger::append_blocking`] validate and prepare a request in the
 //!   caller's thread (tag blinding, salts, payload commitments: the hashing that does not depend
 //!   on the position), then queue it to the sequencer (`writer.rs`): a writer thread forms a
@@ -16,7 +19,9 @@
 //!   the group durable with ONE `store.append`, advances the head and the tree, and only then
 //!   answers. The two overlap: group N+1 is formed while group N is being synced.
 //! - Reads (`read`, `read_range`, `read_by_tag`, `lookup`, `subscribe`) go to the store and check
-//!   what they read (decoding, position, record hash, payload commitment).
+//!   what they read (decoding, position, record hash, payload commitment). Position lists by
+//!   tag are not held in memory: reads by tag walk the back-links stored in the records
+//!   (`tags.rs`), starting from the tag's last (or a sampled) position in the index.
 //! - A failed store append makes the ledger fail-stop: every later append is refused with the
 //!   cause; reads keep working.
 //!
@@ -25,11 +30,13 @@
 //! every read is bounded by the published durable size); `recorded_at` never decreases; only
 //! the writer mutates the indexes, only the committer the head and the tree.
 
+mod index_cache;
 mod open;
 mod subscribe;
+mod tags;
 mod writer;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::fs;
 use std::io::{self, Write as _};
@@ -45,7 +52,7 @@ pub use subscribe::Subscription;
 use crate::checkpoint::{Checkpoint, NoteSigner, Origin, SignedNote, VerifierKey};
 use crate::clock::{ClockError, ClockMode, check_request_time};
 use crate::hash::Hash;
-use crate::index::{IdIndex, TagIndex};
+use crate::index::{FingerprintKey, IdIndex, TagFingerprint, TagIndex, id_fingerprint};
 use crate::keys::LedgerSecret;
 use crate::merkle::{MemoryTree, ProveError};
 use crate::proof::{ConsistencyProof, InclusionProof};
@@ -97,7 +104,8 @@ pub struct LedgerConfig {
     /// The segment store holding the records.
     pub store: Arc<dyn SegmentStore>,
     /// Where the Merkle tree is kept (`<ledger>/tree`); `None` keeps it in memory (tests,
-    /// tools), which costs about 64 bytes per record.
+    /// tools), which costs about 64 bytes per record. The index cache is kept beside it, in
+    /// `index/` of the same parent directory; with `None` there is no index cache.
     pub tree_dir: Option<PathBuf>,
     /// Where signed checkpoints are written (`<ledger>/checkpoints`); `None` writes none.
     pub checkpoint_dir: Option<PathBuf>,
@@ -469,12 +477,18 @@ impl Tree {
     }
 }
 
-/// The indexes and head, read by readers and updated by the writer after each commit.
+/// The indexes and head. The writer updates the indexes as it decides (they run ahead of
+/// durability by the groups in flight), the committer the head after each commit.
 #[derive(Debug)]
 struct State {
     tags: TagIndex,
     ids: IdIndex,
     head: Head,
+    /// Back-links of the groups decided and not yet known to be durable, oldest first: pushed
+    /// by the writer before the index names their positions, dropped once durable.
+    pending: VecDeque<Arc<tags::PendingLinks>>,
+    /// The size the index cache on disk covers (0: none).
+    cached_size: u64,
 }
 
 /// What the ledger handle, the sequencer threads and subscriptions share.
@@ -483,10 +497,16 @@ struct Shared {
     origin: Origin,
     genesis: Hash,
     secret: LedgerSecret,
+    /// The key of the index fingerprints (derived from the secret).
+    keys: FingerprintKey,
     blinded_kinds: BlindedKinds,
     clock: ClockMode,
     limits: Limits,
     checkpoint_dir: Option<PathBuf>,
+    /// Where the index cache is kept (`<ledger>/index/`), if anywhere.
+    index_dir: Option<PathBuf>,
+    /// The size of the index cache used on open (0: rebuilt from the log).
+    opened_from_cache: u64,
     state: RwLock<State>,
     tree: Mutex<Tree>,
     /// The first append failure; set once, never cleared (fail-stop).
@@ -536,6 +556,48 @@ impl Shared {
         let _ = self.failure.set(cause);
     }
 
+    /// Writes the index cache when the indexes describe exactly the durable records (nothing
+    /// decided is in flight), the ledger is not failed, and the cache is older than `grown`
+    /// records. The writer waits while it is written (it holds the state's read lock), which is
+    /// why checkpoints only rewrite it after the ledger grew by a quarter.
+    fn write_index_cache(&self, grown: u64) {
+        let Some(dir) = &self.index_dir else {
+            return;
+        };
+        if self.failure.get().is_some() {
+            return;
+        }
+        let written = {
+            let state = self.state();
+            let size = state.head.size;
+            if state.ids.len() as u64 != size || size < state.cached_size.saturating_add(grown) {
+                return;
+            }
+            if size == state.cached_size && size > 0 {
+                return;
+            }
+            let result = index_cache::write(
+                dir,
+                &self.keys.check(),
+                size,
+                &state.head.hash,
+                &state.tags,
+                &state.ids,
+            );
+            match result {
+                Ok(()) => size,
+                Err(error) => {
+                    tracing::warn!(%error, dir = %dir.display(), "writing the index cache failed; the next open rebuilds the indexes");
+                    if let Err(error) = index_cache::remove(dir) {
+                        tracing::warn!(%error, "removing the stale index cache failed");
+                    }
+                    return;
+                }
+            }
+        };
+        self.state_mut().cached_size = written;
+    }
+
     fn blinding(&self) -> TagBlinding<'_> {
         TagBlinding {
             kinds: &self.blinded_kinds,
@@ -561,6 +623,28 @@ fn decode_checked(position: u64, content: &[u8]) -> Result<StoredRecord, ReadErr
     Ok(view.to_owned_record())
 }
 
+/// The back-link of `tag` in the record at `position` (its stored content), checking that the
+/// record is the one asked for and carries the tag.
+fn back_link(position: u64, content: &[u8], tag: &str) -> Result<Option<u64>, ReadError> {
+    let corrupt = |detail: String| ReadError::Corrupt {
+        position: Position(position),
+        detail,
+    };
+    let view = decode_content(content).map_err(|e: DecodeError| corrupt(e.to_string()))?;
+    if view.record.position.0 != position {
+        return Err(corrupt(format!(
+            "it says it is at position {}",
+            view.record.position
+        )));
+    }
+    view.record
+        .tags
+        .iter()
+        .find(|(stored, _)| *stored == tag)
+        .map(|(_, link)| link.map(Position::get))
+        .ok_or_else(|| corrupt("it does not carry the tag the index names".to_owned()))
+}
+
 /// A request after validation and position-independent hashing, ready for the writer.
 #[derive(Debug)]
 struct Prepared {
@@ -569,6 +653,10 @@ struct Prepared {
     schema_version: SchemaVersion,
     /// Stored form, strictly ascending.
     tags: Vec<StoredTag>,
+    /// The index fingerprint of each tag, in the same order.
+    tag_fingerprints: Vec<TagFingerprint>,
+    /// The index fingerprint of the event id.
+    id_fingerprint: u64,
     metadata: Vec<u8>,
     salt: Salt,
     commitment: Hash,
@@ -584,10 +672,10 @@ impl Prepared {
     }
 }
 
-/// A condition with its tags in stored form.
+/// A condition with its tags in stored form, with their index fingerprints.
 #[derive(Debug)]
 struct PreparedCondition {
-    tags: Vec<StoredTag>,
+    tags: Vec<(StoredTag, TagFingerprint)>,
     after: Option<Position>,
 }
 
@@ -743,6 +831,10 @@ impl Ledger {
             );
             tags.sort_unstable();
             tags.dedup();
+            let tag_fingerprints = tags
+                .iter()
+                .map(|tag| shared.keys.tag(tag.as_str()))
+                .collect();
             let salt = Salt(shared.secret.payload_salt(&record.event_id.0));
             let commitment = payload_commitment(&salt, &record.payload);
             let body_len = body_len(
@@ -755,6 +847,8 @@ impl Ledger {
                 event_type: record.event_type,
                 schema_version: record.schema_version,
                 tags,
+                tag_fingerprints,
+                id_fingerprint: id_fingerprint(&salt.0),
                 metadata: record.metadata,
                 salt,
                 commitment,
@@ -786,10 +880,14 @@ impl Ledger {
                     let (count, max) = (condition.tags.len(), limits.condition_tags_max);
                     return Err(InvalidRequest::TooManyConditionTags { count, max }.into());
                 }
-                let tags: BTreeSet<StoredTag> = condition
+                let tags: BTreeMap<StoredTag, TagFingerprint> = condition
                     .tags
                     .iter()
-                    .map(|tag| tag.to_stored(&blinding))
+                    .map(|tag| {
+                        let stored = tag.to_stored(&blinding);
+                        let fingerprint = shared.keys.tag(stored.as_str());
+                        (stored, fingerprint)
+                    })
                     .collect();
                 Some(PreparedCondition {
                     tags: tags.into_iter().collect(),
@@ -890,6 +988,28 @@ impl Ledger {
 
     /// The positions of records carrying `tag` (given form) after `after`, ascending, at most
     /// `limit` (itself capped at [`Limits::read_records_max`]).
+    ///
+    /// The lists live in the log (back-links), so this reads the records it walks: about one
+    /// per position returned, plus at most [`SAMPLE_EVERY`](crate::index::SAMPLE_EVERY).
+    ///
+    /// # Errors
+    /// [`ReadError::Store`], [`ReadError::Corrupt`] (also when a walked record does not carry
+    /// the tag its index names).
+    pub fn try_positions_by_tag(
+        &self,
+        tag: &Tag,
+        after: Option<Position>,
+        limit: usize,
+    ) -> Result<Vec<Position>, ReadError> {
+        let mut walked = HashMap::new();
+        let positions = self.walk_tag(tag, after, limit, &mut walked, false)?;
+        Ok(positions.into_iter().map(Position).collect())
+    }
+
+    /// As [`Ledger::try_positions_by_tag`], for callers that cannot handle a read error here:
+    /// on one (the store failed, or the log was altered under the running ledger) it logs the
+    /// error and returns the positions found before it, so a caller MUST read the records it
+    /// needs and handle their read errors. Prefer [`Ledger::try_positions_by_tag`].
     #[must_use]
     pub fn positions_by_tag(
         &self,
@@ -897,21 +1017,80 @@ impl Ledger {
         after: Option<Position>,
         limit: usize,
     ) -> Vec<Position> {
-        let stored = self.stored_tag(tag);
         let limit = limit.min(self.shared.limits.read_records_max);
-        // The indexes run ahead of durability (see `writer.rs`): keep durable positions only.
-        let durable = self.shared.durable_size();
-        let state = self.shared.state();
-        match state.tags.get(stored.as_str()) {
-            Some(id) => state
-                .tags
-                .positions_after(id, after, limit)
-                .iter()
-                .take_while(|position| **position < durable)
-                .map(|position| Position(*position))
-                .collect(),
-            None => Vec::new(),
+        let mut walked = HashMap::new();
+        if let Ok(positions) = self.walk_tag(tag, after, limit, &mut walked, false) {
+            return positions.into_iter().map(Position).collect();
         }
+        let mut found = Vec::new();
+        let mut after = after;
+        // Walk again block by block, so that the error keeps what was found before it.
+        while found.len() < limit {
+            let step = (limit - found.len()).min(crate::index::SAMPLE_EVERY as usize);
+            match self.walk_tag(tag, after, step, &mut walked, false) {
+                Ok(positions) => {
+                    let done = positions.len() < step;
+                    after = positions.last().copied().map(Position).or(after);
+                    found.extend(positions.into_iter().map(Position));
+                    if done {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, "reading the records of a tag failed");
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// Walks the tag's chain (see `tags.rs`); when `keep`, the contents of durable records
+    /// read on the way are kept in `walked` for the caller.
+    fn walk_tag(
+        &self,
+        tag: &Tag,
+        after: Option<Position>,
+        limit: usize,
+        walked: &mut HashMap<u64, Vec<u8>>,
+        keep: bool,
+    ) -> Result<Vec<u64>, ReadError> {
+        let stored = self.stored_tag(tag);
+        let fingerprint = self.shared.keys.tag(stored.as_str());
+        let limit = limit.min(self.shared.limits.read_records_max);
+        let after = after.map(Position::get);
+        // The indexes run ahead of durability (see `writer.rs`): keep durable positions only,
+        // and follow the links of records in flight from the writer's pending groups.
+        let durable = self.shared.durable_size();
+        let blocks = limit / crate::index::SAMPLE_EVERY as usize + 2;
+        let (chain, pending) = {
+            let state = self.shared.state();
+            let chain = state.tags.chain(fingerprint, after, blocks);
+            let pending: Vec<Arc<tags::PendingLinks>> = state
+                .pending
+                .iter()
+                .filter(|group| group.end() > durable)
+                .cloned()
+                .collect();
+            (chain, pending)
+        };
+        let Some(id) = chain.id else {
+            return Ok(Vec::new());
+        };
+        let store = &self.shared.store;
+        tags::walk(&chain, after, durable, limit, &mut |position| {
+            if position >= durable
+                && let Some(link) = pending.iter().find_map(|group| group.link(position, id))
+            {
+                return Ok(link);
+            }
+            let content = store.read(position)?;
+            let link = back_link(position, &content, stored.as_str())?;
+            if keep {
+                walked.insert(position, content);
+            }
+            Ok(link)
+        })
     }
 
     /// The records carrying `tag` (given form) after `after`, ascending, at most `limit` (itself
@@ -925,11 +1104,15 @@ impl Ledger {
         after: Option<Position>,
         limit: usize,
     ) -> Result<Vec<StoredRecord>, ReadError> {
-        let positions = self.positions_by_tag(tag, after, limit);
+        let mut walked = HashMap::new();
+        let positions = self.walk_tag(tag, after, limit, &mut walked, true)?;
         let mut records = Vec::with_capacity(positions.len());
         for position in positions {
-            let content = self.shared.store.read(position.0)?;
-            records.push(decode_checked(position.0, &content)?);
+            let content = match walked.remove(&position) {
+                Some(content) => content,
+                None => self.shared.store.read(position)?,
+            };
+            records.push(decode_checked(position, &content)?);
         }
         Ok(records)
     }
@@ -940,11 +1123,12 @@ impl Ledger {
     /// [`ReadError::Store`] or [`ReadError::Corrupt`] when a candidate record cannot be read.
     pub fn lookup(&self, event_id: &EventId) -> Result<Option<Appended>, ReadError> {
         let durable = self.shared.durable_size();
+        let fingerprint = id_fingerprint(&self.shared.secret.payload_salt(&event_id.0));
         let candidates: Vec<Position> = self
             .shared
             .state()
             .ids
-            .candidates(event_id)
+            .candidates(fingerprint)
             .filter(|position| position.0 < durable)
             .collect();
         for position in candidates {
@@ -1110,6 +1294,9 @@ impl Ledger {
                 note.to_string().as_bytes(),
             )?;
         }
+        let cached = self.shared.state().cached_size;
+        self.shared
+            .write_index_cache((cached / 4).max(CACHE_GROWTH_MIN));
         Ok(note)
     }
 
@@ -1125,6 +1312,13 @@ impl Ledger {
         }
     }
 
+    /// The number of records whose indexes were loaded from the index cache when the ledger
+    /// was opened (0: they were rebuilt from the whole log), for operators and tests.
+    #[must_use]
+    pub fn opened_from_index_cache(&self) -> u64 {
+        self.shared.opened_from_cache
+    }
+
     /// The store under the ledger.
     #[must_use]
     pub fn store(&self) -> &Arc<dyn SegmentStore> {
@@ -1137,13 +1331,22 @@ impl Drop for Ledger {
         // Closing the channel lets the writer form what is queued and exit; the committer then
         // commits and answers the rest, syncs the tree and exits.
         self.sender.take();
+        let mut panicked = false;
         for thread in self.threads.drain(..) {
             if thread.join().is_err() {
                 tracing::error!("a ledger sequencer thread panicked");
+                panicked = true;
             }
+        }
+        if !panicked {
+            self.shared.write_index_cache(0);
         }
     }
 }
+
+/// Checkpoints rewrite the index cache only after the ledger grew by a quarter, and at least
+/// by this many records.
+const CACHE_GROWTH_MIN: u64 = 65_536;
 
 /// Writes `bytes` to `dir/name` atomically: temporary file, fsync, rename, fsync the directory.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CheckpointWriteError> {

@@ -10,9 +10,12 @@
 //! The per-record checks ([`ChainCursor`], [`check_hashes`]) are shared with the opening of a
 //! ledger, so the two can never disagree about what a good record is.
 //!
-//! Speed: records are visited as borrowed bytes from [`SegmentStore::scan`] and decoded without
-//! allocation; the only per-record work is hashing (body, payload commitment, Merkle leaf and
-//! node), and a map lookup per tag for back-links.
+//! Speed: records are visited as borrowed bytes from [`SegmentStore::scan`] and decoded once,
+//! without allocation, on the scanning thread, which also checks what depends on order (chain,
+//! time, back-links). The hashing (record hashes, payload commitments, Merkle leaves and the
+//! subtrees of each chunk of [`CHUNK_RECORDS`] records) is what costs: many small inputs, which
+//! BLAKE3 hashes one at a time, so it is spread over [`HASH_THREADS`] threads by chunk; only one
+//! node hash per chunk and the checkpoint roots are computed in order.
 
 use std::fs;
 use std::io;
@@ -21,17 +24,26 @@ use std::path::{Path, PathBuf};
 
 use crate::checkpoint::{CheckpointError, NoteParseError, Origin, SignedNote, VerifierKey};
 use crate::hash::Hash;
-use crate::index::TagIndex;
+use crate::index::LastByText;
 use crate::merkle::{empty_root, leaf_hash, node_hash};
 use crate::record::{
-    DecodeError, PayloadRef, Position, StoredRecordRef, Timestamp, decode_content, genesis_hash,
+    DecodeError, PayloadRef, Position, Salt, StoredRecordRef, Timestamp, decode_content,
+    genesis_hash, payload_commitment,
 };
 use crate::store::{Location, SegmentStore, StoreError};
 
 /// How often (in records) the progress callback is called.
 const PROGRESS_EVERY: u64 = 65_536;
-/// Bytes of records handed to the hashing thread at a time.
-const CHUNK_BYTES: usize = 1 << 20;
+/// Records hashed as one unit: a power of two, so that each full chunk is one complete Merkle
+/// subtree (of height [`CHUNK_LEVEL`]) and its leaves start at a multiple of it.
+const CHUNK_RECORDS: usize = 1 << CHUNK_LEVEL;
+const CHUNK_LEVEL: usize = 11;
+/// Tags of a record whose table slots are touched before any is looked up.
+const TOUCH_AHEAD: usize = 16;
+/// Threads hashing chunks beside the scanning thread.
+const HASH_THREADS: usize = 2;
+/// Chunks waiting for a hashing thread (bounds memory: a chunk is ~1.5 MB of records).
+const CHUNKS_QUEUED: usize = 4;
 
 /// What is wrong with one record. Reported by `verify` (→ exit status 1, the record is named
 /// with its file and offset) and by opening a ledger (→ refuse to open unless the record is a
@@ -206,6 +218,33 @@ impl Frontier {
         self.size
     }
 
+    /// Appends a complete subtree of `2^level` leaves with root `hash`; the size must be a
+    /// multiple of `2^level`.
+    fn push_subtree(&mut self, level: usize, hash: Hash) {
+        debug_assert_eq!(self.size % (1 << level), 0, "subtree aligned");
+        let mut hash = hash;
+        let mut at = level;
+        while (self.size >> at) & 1 == 1 {
+            hash = node_hash(&self.nodes[at], &hash);
+            at += 1;
+        }
+        self.nodes[at] = hash;
+        self.size += 1 << level;
+    }
+
+    /// The frontier of this frontier's leaves followed by the leaves of `local`, where this
+    /// size is a multiple of `2^CHUNK_LEVEL` and `local` holds at most that many leaves.
+    fn extended(&self, local: &Frontier) -> Frontier {
+        let mut merged = self.clone();
+        if local.size == CHUNK_RECORDS as u64 {
+            merged.push_subtree(CHUNK_LEVEL, local.nodes[CHUNK_LEVEL]);
+        } else {
+            merged.size = self.size + local.size;
+            merged.nodes[..CHUNK_LEVEL].copy_from_slice(&local.nodes[..CHUNK_LEVEL]);
+        }
+        merged
+    }
+
     /// The root of the tree of all leaves pushed so far.
     #[must_use]
     pub fn root(&self) -> Hash {
@@ -223,20 +262,29 @@ impl Frontier {
     }
 }
 
-/// The last position of every stored tag seen so far, for checking back-links: interned tags
-/// with only their last position (no position lists, so memory grows with distinct tags only).
+/// The last position of every stored tag seen so far, for checking back-links: memory grows
+/// with distinct tags only.
 #[derive(Debug, Default)]
 struct LastByTag {
-    tags: TagIndex,
+    tags: LastByText,
 }
 
 impl LastByTag {
     /// Checks the record's back-links against the map, recording the record in it as it goes.
     fn check_and_record(&mut self, view: &StoredRecordRef<'_>) -> Result<(), RecordFault> {
         let position = view.record.position;
-        for (tag, found) in view.record.tags.iter() {
-            let id = self.tags.intern(tag);
-            let expected = self.tags.replace_last(id, position);
+        // Hash every tag and touch its slot first, so that their cache misses overlap.
+        let mut hashes = [0_u64; TOUCH_AHEAD];
+        for (hash, (tag, _)) in hashes.iter_mut().zip(view.record.tags.iter()) {
+            *hash = self.tags.hash(tag);
+            self.tags.touch(*hash);
+        }
+        for (index, (tag, found)) in view.record.tags.iter().enumerate() {
+            let hash = match hashes.get(index) {
+                Some(hash) => *hash,
+                None => self.tags.hash(tag),
+            };
+            let expected = self.tags.replace(tag, hash, position.0).map(Position);
             if expected != found {
                 return Err(RecordFault::BackLinkWrong {
                     tag: tag.to_owned(),
@@ -249,87 +297,171 @@ impl LastByTag {
     }
 }
 
-/// Frame contents copied for the hashing thread, back to back.
+/// Where the hashed parts of one record are inside its chunk's bytes.
+#[derive(Debug, Clone, Copy)]
+struct Spans {
+    /// The body.
+    body: (u32, u32),
+    /// The stored record hash.
+    hash: u32,
+    /// Salt and payload of a present payload: salt offset, payload offset and length.
+    payload: Option<(u32, u32, u32)>,
+    /// The body's payload commitment, as stored.
+    commitment: Hash,
+}
+
+/// Records copied for a hashing thread, back to back, with where their parts are.
 #[derive(Debug, Default)]
 struct Chunk {
-    first: u64,
+    /// The chunk's number (its first position is `number · CHUNK_RECORDS`).
+    number: u64,
     bytes: Vec<u8>,
-    ends: Vec<usize>,
+    records: Vec<Spans>,
 }
 
 impl Chunk {
-    fn new(first: u64) -> Chunk {
-        Chunk {
-            first,
-            bytes: Vec::with_capacity(CHUNK_BYTES + 4096),
-            ends: Vec::new(),
-        }
+    fn first(&self) -> u64 {
+        self.number * CHUNK_RECORDS as u64
     }
 }
 
-/// What the hashing thread found.
+/// The ordering of failures: a record's own (at its position) comes before a checkpoint that
+/// ends with it (which fails because of it).
+type FailureKey = (u64, u8);
+
+/// What a hashing thread found in one chunk.
 #[derive(Debug)]
 struct Hashed {
-    /// The first failure: a bad record hash or commitment, or a checkpoint that does not match.
-    failure: Option<VerifyError>,
-    /// The Merkle tree of the records hashed.
+    number: u64,
+    /// The first bad record hash or commitment.
+    failure: Option<(u64, RecordFault)>,
+    /// The Merkle frontier of the chunk's leaves alone.
     frontier: Frontier,
-    /// Checkpoints checked.
-    checkpoints: usize,
+    /// For each checkpoint ending inside the chunk: its index in the checkpoint list, the
+    /// frontier of the chunk's leaves up to it, and the record hash at its size − 1.
+    at_checkpoints: Vec<(usize, Frontier, Hash)>,
 }
 
-/// The hashing thread: for every record received, in order, recomputes the record hash and the
-/// payload commitment and feeds the Merkle tree; at every checkpoint's size compares the signed
-/// root and head. Stops at the first failure (which stops the scan feeding it).
-fn hash_chunks(
-    chunks: std::sync::mpsc::Receiver<Chunk>,
-    checkpoints: &[StoredCheckpoint],
-) -> Hashed {
+/// Hashes one chunk: every record hash and present payload commitment is recomputed and
+/// compared, and the chunk's leaves are folded into a Merkle frontier (snapshotted at every
+/// checkpoint size inside the chunk).
+fn hash_chunk(chunk: &Chunk, checkpoints: &[StoredCheckpoint]) -> Hashed {
+    let first = chunk.first();
     let mut frontier = Frontier::default();
-    let mut pending = checkpoints.iter().filter(|c| c.size > 0).peekable();
-    let mut checked = checkpoints.iter().filter(|c| c.size == 0).count();
-    for chunk in chunks {
-        let mut start = 0;
-        for (offset, end) in chunk.ends.iter().enumerate() {
-            let position = chunk.first + offset as u64;
-            let content = &chunk.bytes[start..*end];
-            start = *end;
-            // These bytes already decoded on the scanning thread.
-            let result = decode_content(content)
-                .map_err(RecordFault::Malformed)
-                .and_then(|view| check_hashes(&view).map(|()| view.record_hash));
-            let record_hash = match result {
-                Ok(hash) => hash,
-                Err(fault) => {
-                    let failure = VerifyError::Record {
-                        position: Position(position),
-                        location: None,
-                        fault,
-                    };
-                    return Hashed {
-                        failure: Some(failure),
-                        frontier,
-                        checkpoints: checked,
-                    };
-                }
+    let mut at_checkpoints = Vec::new();
+    let mut next_checkpoint = checkpoints.partition_point(|c| c.size <= first);
+    let span = |(start, len): (u32, u32)| &chunk.bytes[start as usize..(start + len) as usize];
+    let mut hasher = blake3::Hasher::new();
+    for (offset, record) in chunk.records.iter().enumerate() {
+        let position = first + offset as u64;
+        hasher.reset();
+        hasher.update(crate::record::RECORD_HASH_PREFIX);
+        hasher.update(span(record.body));
+        let computed = Hash::from(hasher.finalize());
+        let mut stored = Hash::ZERO;
+        stored.0.copy_from_slice(span((record.hash, 32)));
+        let fault = if computed != stored {
+            Some(RecordFault::HashMismatch { stored, computed })
+        } else if let Some((salt, payload, len)) = record.payload {
+            let mut salt_bytes = [0_u8; 32];
+            salt_bytes.copy_from_slice(span((salt, 32)));
+            let commitment = payload_commitment(&Salt(salt_bytes), span((payload, len)));
+            (commitment != record.commitment).then_some(RecordFault::PayloadMismatch)
+        } else {
+            None
+        };
+        if let Some(fault) = fault {
+            return Hashed {
+                number: chunk.number,
+                failure: Some((position, fault)),
+                frontier,
+                at_checkpoints,
             };
-            frontier.push(&record_hash);
-            while let Some(checkpoint) = pending.next_if(|c| c.size == position + 1) {
-                if let Err(error) = check_checkpoint(checkpoint, &frontier, record_hash) {
-                    return Hashed {
-                        failure: Some(error),
-                        frontier,
-                        checkpoints: checked,
-                    };
-                }
-                checked += 1;
-            }
+        }
+        frontier.push(&stored);
+        while checkpoints
+            .get(next_checkpoint)
+            .is_some_and(|c| c.size == position + 1)
+        {
+            at_checkpoints.push((next_checkpoint, frontier.clone(), stored));
+            next_checkpoint += 1;
         }
     }
     Hashed {
+        number: chunk.number,
         failure: None,
         frontier,
-        checkpoints: checked,
+        at_checkpoints,
+    }
+}
+
+/// Folds hashed chunks into the whole tree, in order, checking the checkpoints.
+#[derive(Debug)]
+struct Folder<'a> {
+    checkpoints: &'a [StoredCheckpoint],
+    /// The tree of every chunk folded so far (all full).
+    frontier: Frontier,
+    /// Chunks hashed ahead of their turn.
+    waiting: std::collections::BTreeMap<u64, Hashed>,
+    next: u64,
+    /// The first failure found by hashing or at a checkpoint.
+    failure: Option<(FailureKey, VerifyError)>,
+    checked: usize,
+    /// Whether a chunk with fewer than `CHUNK_RECORDS` records was folded (the last one).
+    ended: bool,
+}
+
+impl Folder<'_> {
+    fn fail(&mut self, key: FailureKey, error: VerifyError) {
+        if self
+            .failure
+            .as_ref()
+            .is_none_or(|(earlier, _)| key < *earlier)
+        {
+            self.failure = Some((key, error));
+        }
+    }
+
+    fn add(&mut self, hashed: Hashed) {
+        self.waiting.insert(hashed.number, hashed);
+        while let Some(hashed) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            self.fold(hashed);
+        }
+    }
+
+    fn fold(&mut self, hashed: Hashed) {
+        if self.ended {
+            return;
+        }
+        for (index, local, head) in &hashed.at_checkpoints {
+            let checkpoint = &self.checkpoints[*index];
+            let merged = self.frontier.extended(local);
+            if let Err(error) = check_checkpoint(checkpoint, &merged, *head) {
+                self.fail((checkpoint.size - 1, 1), error);
+            } else {
+                self.checked += 1;
+            }
+        }
+        if let Some((position, fault)) = hashed.failure {
+            self.fail(
+                (position, 0),
+                VerifyError::Record {
+                    position: Position(position),
+                    location: None,
+                    fault,
+                },
+            );
+        }
+        if self.failure.is_some() {
+            // The tree is not needed past a failure (and this chunk's may be cut short).
+            self.ended = true;
+            return;
+        }
+        self.frontier = self.frontier.extended(&hashed.frontier);
+        if hashed.frontier.size() < CHUNK_RECORDS as u64 {
+            self.ended = true;
+        }
     }
 }
 
@@ -619,34 +751,86 @@ pub fn verify(
         checkpoints: 0,
     };
 
-    // Two threads: this one scans, decodes and checks what depends on order within the chain
-    // (positions, chain links, time, back-links, erasures); a helper recomputes the record
-    // hashes and payload commitments, builds the Merkle tree and checks the checkpoints, from
-    // copies of the same bytes handed over in chunks. Only records that passed here are handed
-    // over, so a failure the helper finds is always at an earlier position than one found here.
-    let (scanned, failure, hashed) = std::thread::scope(|scope| {
-        let (chunks, receiver) = std::sync::mpsc::sync_channel::<Chunk>(2);
+    // This thread scans, decodes and checks what depends on order within the chain
+    // (positions, chain links, time, back-links, erasures); hashing threads recompute the record
+    // hashes and payload commitments and the Merkle subtree of each chunk, from copies of the
+    // same bytes; this thread folds their chunks in order and checks the checkpoints. The first
+    // failure by position wins, wherever it was found.
+    let (chunks, receiver) = std::sync::mpsc::sync_channel::<Chunk>(CHUNKS_QUEUED);
+    let receiver = std::sync::Mutex::new(receiver);
+    let (scanned, failure, folder) = std::thread::scope(|scope| {
+        let (results, hashed) = std::sync::mpsc::channel::<Hashed>();
         let checkpoints = &checkpoints;
-        let hasher = scope.spawn(move || hash_chunks(receiver, checkpoints));
-        let mut chunk = Chunk::new(0);
+        for _ in 0..HASH_THREADS {
+            let receiver = &receiver;
+            let results = results.clone();
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only to take the next chunk.
+                    let next = receiver
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .recv();
+                    let Ok(chunk) = next else {
+                        return;
+                    };
+                    if results.send(hash_chunk(&chunk, checkpoints)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(results);
+        let mut folder = Folder {
+            checkpoints,
+            frontier: Frontier::default(),
+            waiting: std::collections::BTreeMap::new(),
+            next: 0,
+            failure: None,
+            checked: 0,
+            ended: false,
+        };
+        let mut chunk = Chunk {
+            number: 0,
+            bytes: Vec::with_capacity(CHUNK_RECORDS * 800),
+            records: Vec::with_capacity(CHUNK_RECORDS),
+        };
         let mut failure: Option<VerifyError> = None;
         let scanned = store.scan(0, len, &mut |position, content| {
+            let base = chunk.bytes.len();
             let result = (|| {
                 let view = decode_content(content).map_err(RecordFault::Malformed)?;
                 cursor.check(&view)?;
                 tags.check_and_record(&view)?;
-                match view.payload {
-                    PayloadRef::Present { bytes, .. } => {
+                let offset = |part: &[u8]| {
+                    // `part` lies inside `content`: its offset there, plus where the content
+                    // starts in the chunk.
+                    let inside = part.as_ptr() as usize - content.as_ptr() as usize;
+                    u32::try_from(base + inside).expect("chunks are far below 4 GiB")
+                };
+                let len32 = |part: &[u8]| u32::try_from(part.len()).expect("records are small");
+                let payload = match view.payload {
+                    PayloadRef::Present { salt, bytes } => {
                         report.bytes_hashed += bytes.len() as u64 + 32;
+                        Some((offset(salt), offset(bytes), len32(bytes)))
                     }
                     PayloadRef::Erased { .. } => {
                         if !erased_is_zero(content, &view) {
                             return Err(RecordFault::ErasedNotZero);
                         }
                         report.erased_payloads += 1;
+                        None
                     }
-                }
+                };
                 report.bytes_hashed += view.body.len() as u64;
+                let body_end = offset(view.body) + len32(view.body);
+                chunk.records.push(Spans {
+                    body: (offset(view.body), len32(view.body)),
+                    // The stored record hash follows the body (FORMAT.md §6.3).
+                    hash: body_end,
+                    payload,
+                    commitment: view.record.payload_commitment,
+                });
                 cursor.advance(&view);
                 Ok(())
             })();
@@ -658,14 +842,27 @@ pub fn verify(
                 });
                 return ControlFlow::Break(());
             }
+            chunk.bytes.extend_from_slice(content);
             report.records += 1;
             report.bytes += content.len() as u64;
-            chunk.bytes.extend_from_slice(content);
-            chunk.ends.push(chunk.bytes.len());
-            if chunk.bytes.len() >= CHUNK_BYTES {
-                let full = std::mem::replace(&mut chunk, Chunk::new(position + 1));
+            if chunk.records.len() == CHUNK_RECORDS {
+                let number = chunk.number + 1;
+                let full = std::mem::replace(
+                    &mut chunk,
+                    Chunk {
+                        number,
+                        bytes: Vec::with_capacity(CHUNK_RECORDS * 800),
+                        records: Vec::with_capacity(CHUNK_RECORDS),
+                    },
+                );
                 if chunks.send(full).is_err() {
-                    // The hasher stopped at a failure: stop scanning too.
+                    return ControlFlow::Break(());
+                }
+                while let Ok(hashed) = hashed.try_recv() {
+                    folder.add(hashed);
+                }
+                if folder.failure.is_some() {
+                    // A hashing thread found a bad record: nothing after it matters.
                     return ControlFlow::Break(());
                 }
             }
@@ -674,17 +871,22 @@ pub fn verify(
             }
             ControlFlow::Continue(())
         });
-        // A send error means the hasher already stopped; its answer says why.
         let _ = chunks.send(chunk);
         drop(chunks);
-        // `hash_chunks` does not panic; if it did, that is a bug and is passed on.
-        let hashed = hasher
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (scanned, failure, hashed)
+        for result in hashed {
+            folder.add(result);
+        }
+        (scanned, failure, folder)
     });
-    // A failure of the helper is at an earlier position than any found by the scan.
-    if let Some(mut error) = hashed.failure.or(failure) {
+    let scan_failure = failure.map(|error| match &error {
+        VerifyError::Record { position, .. } => ((position.0, 0), error),
+        _ => ((0, 0), error),
+    });
+    let failure = match (folder.failure, scan_failure) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a.1 } else { b.1 }),
+        (a, b) => a.or(b).map(|(_, error)| error),
+    };
+    if let Some(mut error) = failure {
         if let VerifyError::Record {
             position, location, ..
         } = &mut error
@@ -705,8 +907,9 @@ pub fn verify(
     if len > 0 {
         progress(Position(len - 1));
     }
-    report.checkpoints = hashed.checkpoints;
-    report.root = hashed.frontier.root();
+    report.checkpoints = folder.checked + checkpoints.iter().filter(|c| c.size == 0).count();
+    debug_assert!(folder.ended || len.is_multiple_of(CHUNK_RECORDS as u64));
+    report.root = folder.frontier.root();
     report.head = cursor.prev_hash;
     Ok(report)
 }

@@ -14,9 +14,11 @@
 //! back-links) while the indexes are rebuilt, since full hashing of everything is what
 //! `residence verify` is for.
 //!
-//! Seam for fast opening: the rebuild scans the whole log. A later index cache (a file holding
-//! the indexes at a position and head hash, checked against the log per `FORMAT.md` §7) replaces
-//! the scan of `0..cached` with loading it, and nothing else changes.
+//! Fast opening: the index cache (`index_cache.rs`, written when the ledger is closed and at
+//! checkpoints) holds the indexes at a position and head hash. When it loads and matches the
+//! log (its size is within the log, the record hash there is its head, and any of its records
+//! inside the tail pass the tail's full checks), the scan starts at its size instead of 0.
+//! Otherwise it is ignored and everything is rebuilt from the log, exactly as without it.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -24,11 +26,13 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::{mpsc, watch};
 
+use super::index_cache;
 use super::writer;
 use super::{Head, Ledger, LedgerConfig, Shared, State, Tree};
 use crate::clock::Stamper;
 use crate::hash::Hash;
-use crate::index::{IdIndex, TagIndex};
+use crate::index::{FingerprintKey, IdIndex, TagIndex, id_fingerprint};
+use crate::keys::LedgerSecret;
 use crate::merkle::{MemoryTree, leaf_hash};
 use crate::record::{Position, Timestamp, decode_content, genesis_hash};
 use crate::store::{Location, SegmentStore, StoreError};
@@ -96,6 +100,11 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         limits,
     } = config;
     let genesis = genesis_hash(&origin);
+    let keys = FingerprintKey::derive(secret.as_bytes());
+    let index_dir = tree_dir
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|ledger| ledger.join("index"));
     let len = store.len();
     let tail_start = tail_start(&*store, len, &limits)?;
 
@@ -105,17 +114,31 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         tree = reset_tree(tree_dir.as_deref())?;
     }
 
+    let cached = match &index_dir {
+        Some(dir) => load_cache(dir, &keys, &*store, len, tail_start, genesis)?,
+        None => None,
+    };
+    let (cursor, tags, ids) = match cached {
+        Some(cached) => (cached.cursor, cached.tags, cached.ids),
+        None => (ChainCursor::start(genesis), TagIndex::new(), IdIndex::new()),
+    };
+    let cached_size = cursor.next;
+    if tree.size() < cached_size {
+        refill_tree(&mut tree, &*store, cached_size)?;
+    }
     let mut rebuild = Rebuild {
-        cursor: ChainCursor::start(genesis),
-        tags: TagIndex::new(),
-        ids: IdIndex::new(),
+        cursor,
+        tags,
+        ids,
+        keys: &keys,
+        secret: &secret,
         tree_from: tree.size(),
         leaves: Vec::new(),
         tail_start,
     };
     let mut outcome: Result<(), ScanStop> = Ok(());
     let mut tree_error = None;
-    store.scan(0, len, &mut |position, content| {
+    store.scan(cached_size, len, &mut |position, content| {
         match rebuild.record(position, content) {
             Ok(()) => {}
             Err(stop) => {
@@ -178,6 +201,7 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         hash: rebuild.cursor.prev_hash,
         recorded_at: rebuild.cursor.prev_time,
     };
+    let (tags, ids) = (rebuild.tags, rebuild.ids);
     let stamper = Stamper::new(
         clock.clone(),
         head.recorded_at.unwrap_or(Timestamp(i64::MIN)),
@@ -189,14 +213,19 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         origin,
         genesis,
         secret,
+        keys,
         blinded_kinds,
         clock,
         limits,
         checkpoint_dir,
+        index_dir,
+        opened_from_cache: cached_size,
         state: RwLock::new(State {
-            tags: rebuild.tags,
-            ids: rebuild.ids,
+            tags,
+            ids,
             head,
+            pending: std::collections::VecDeque::new(),
+            cached_size,
         }),
         tree: Mutex::new(tree),
         failure: OnceLock::new(),
@@ -232,17 +261,19 @@ enum ScanStop {
 }
 
 /// The state of the rebuild scan.
-struct Rebuild {
+struct Rebuild<'k> {
     cursor: ChainCursor,
     tags: TagIndex,
     ids: IdIndex,
+    keys: &'k FingerprintKey,
+    secret: &'k LedgerSecret,
     /// Leaves from this position on are missing from the tree.
     tree_from: u64,
     leaves: Vec<Hash>,
     tail_start: u64,
 }
 
-impl Rebuild {
+impl Rebuild<'_> {
     /// Checks one record and adds it to the indexes.
     fn record(&mut self, position: u64, content: &[u8]) -> Result<(), ScanStop> {
         let in_tail = position >= self.tail_start;
@@ -274,8 +305,7 @@ impl Rebuild {
         // failure refuses the open, so a half-indexed record does not matter).
         let record_position = view.record.position;
         for (tag, found) in view.record.tags.iter() {
-            let id = self.tags.intern(tag);
-            let expected = self.tags.last(id);
+            let (_, expected) = self.tags.push(self.keys.tag(tag), record_position);
             if expected != found {
                 return Err(damaged(RecordFault::BackLinkWrong {
                     tag: tag.to_owned(),
@@ -283,9 +313,11 @@ impl Rebuild {
                     found,
                 }));
             }
-            self.tags.push(id, record_position);
         }
-        self.ids.insert(&view.record.event_id, record_position);
+        // The salt is derived from the id (FORMAT.md §4), so it is recomputed rather than
+        // read: erased payloads have no salt left.
+        let salt = self.secret.payload_salt(&view.record.event_id.0);
+        self.ids.insert(id_fingerprint(&salt), record_position);
         if position >= self.tree_from {
             self.leaves.push(view.record_hash);
         }
@@ -411,20 +443,27 @@ fn tree_agrees(tree: &Tree, store: &dyn SegmentStore, len: u64) -> Result<bool, 
 fn refill_tree(tree: &mut Tree, store: &dyn SegmentStore, size: u64) -> Result<(), OpenError> {
     let mut leaves = Vec::new();
     let mut failure = None;
-    store.scan(
-        tree.size(),
-        size,
-        &mut |position, content| match decode_content(content) {
-            Ok(view) => {
-                leaves.push(view.record_hash);
-                ControlFlow::Continue(())
-            }
+    let mut tree_error = None;
+    store.scan(tree.size(), size, &mut |position, content| {
+        match decode_content(content) {
+            Ok(view) => leaves.push(view.record_hash),
             Err(error) => {
                 failure = Some((position, RecordFault::Malformed(error)));
-                ControlFlow::Break(())
+                return ControlFlow::Break(());
             }
-        },
-    )?;
+        }
+        if leaves.len() >= TREE_CHUNK {
+            if let Err(error) = tree.append_leaves(&leaves) {
+                tree_error = Some(error);
+                return ControlFlow::Break(());
+            }
+            leaves.clear();
+        }
+        ControlFlow::Continue(())
+    })?;
+    if let Some(error) = tree_error {
+        return Err(error.into());
+    }
     if let Some((position, fault)) = failure {
         return Err(damaged(store, position, fault));
     }
@@ -432,9 +471,238 @@ fn refill_tree(tree: &mut Tree, store: &dyn SegmentStore, size: u64) -> Result<(
     Ok(())
 }
 
+/// A loaded index cache that matches the log: the indexes at `cursor.next`.
+struct Cached {
+    cursor: ChainCursor,
+    tags: TagIndex,
+    ids: IdIndex,
+}
+
+/// Loads the index cache in `dir` and checks it against the log: its size is within the log,
+/// the record there has its head hash, and its records inside the tail (from `tail_start`)
+/// pass the tail's checks (decoding, hashes, chain, time). `None` (logged) when it does not
+/// match or cannot be loaded: the caller then rebuilds from the log.
+fn load_cache(
+    dir: &Path,
+    keys: &FingerprintKey,
+    store: &dyn SegmentStore,
+    len: u64,
+    tail_start: u64,
+    genesis: Hash,
+) -> Result<Option<Cached>, OpenError> {
+    let loaded = match index_cache::load(dir, &keys.check()) {
+        Ok(loaded) => loaded,
+        Err(index_cache::LoadError::Missing) => return Ok(None),
+        Err(error) => {
+            tracing::warn!(%error, "index cache not used; rebuilding the indexes from the log");
+            return Ok(None);
+        }
+    };
+    let ignore = |why: &str| {
+        tracing::warn!(
+            why,
+            "index cache does not match the log; rebuilding the indexes"
+        );
+    };
+    if loaded.size > len {
+        ignore("it covers more records than the log holds");
+        return Ok(None);
+    }
+    let mut cursor = ChainCursor::start(genesis);
+    if loaded.size > 0 {
+        let check_from = tail_start.min(loaded.size - 1);
+        let mut problem: Option<&str> = None;
+        store.scan(check_from, loaded.size, &mut |position, content| {
+            let Ok(view) = decode_content(content) else {
+                problem = Some("a record it covers does not decode");
+                return ControlFlow::Break(());
+            };
+            if position >= tail_start && check_hashes(&view).is_err() {
+                problem = Some("a record it covers in the tail fails its hash checks");
+                return ControlFlow::Break(());
+            }
+            if position > check_from && cursor.check(&view).is_err() {
+                problem = Some("the chain breaks in the records it covers in the tail");
+                return ControlFlow::Break(());
+            }
+            cursor = ChainCursor {
+                next: position + 1,
+                prev_hash: view.record_hash,
+                prev_time: Some(view.record.recorded_at),
+            };
+            ControlFlow::Continue(())
+        })?;
+        if let Some(why) = problem {
+            ignore(why);
+            return Ok(None);
+        }
+        if cursor.next != loaded.size {
+            ignore("the log ended while checking it");
+            return Ok(None);
+        }
+    }
+    if cursor.prev_hash != loaded.head {
+        ignore("its head hash differs from the log's");
+        return Ok(None);
+    }
+    Ok(Some(Cached {
+        cursor,
+        tags: loaded.tags,
+        ids: loaded.ids,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkpoint::Origin;
+    use crate::clock::ClockMode;
+    use crate::ledger::{AppendRequest, Limits, NewRecord};
+    use crate::record::{BlindedKinds, EventId, EventType, SchemaVersion, Tag, Timestamp};
+    use crate::store::memory::MemoryStore;
+
+    fn config(store: &Arc<MemoryStore>, dir: &Path) -> LedgerConfig {
+        LedgerConfig {
+            store: Arc::clone(store) as Arc<dyn SegmentStore>,
+            tree_dir: Some(dir.join("tree")),
+            checkpoint_dir: None,
+            origin: Origin::new("test.example/cache").expect("valid origin"),
+            secret: LedgerSecret::from_bytes([5; 32]),
+            blinded_kinds: BlindedKinds::default(),
+            clock: ClockMode::Supplied,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Appends records `from..to`, each tagged with its own person and one of three units;
+    /// `salt` varies the payloads, so that two histories of the same length differ.
+    fn append(ledger: &Ledger, from: u64, to: u64, salt: u8) {
+        for n in from..to {
+            let mut id = [salt; 16];
+            id[..8].copy_from_slice(&n.to_le_bytes());
+            let record = NewRecord {
+                event_id: EventId(id),
+                event_type: EventType::new("TestEvent").expect("valid"),
+                schema_version: SchemaVersion::new(1).expect("valid"),
+                tags: vec![
+                    Tag::new(format!("person:{n}")).expect("valid"),
+                    Tag::new(format!("unit:{}", n % 3)).expect("valid"),
+                ],
+                metadata: Vec::new(),
+                payload: vec![salt; 10],
+            };
+            ledger
+                .append_blocking(AppendRequest {
+                    records: vec![record],
+                    condition: None,
+                    recorded_at: Some(Timestamp(i64::try_from(n).expect("small"))),
+                })
+                .expect("appends");
+        }
+    }
+
+    /// What the indexes must say after `records` records: reads by tag and the back-links of
+    /// a new append.
+    fn check_indexes(ledger: &Ledger, records: u64) {
+        assert_eq!(ledger.head().size, records);
+        let unit = Tag::new("unit:1").expect("valid");
+        let expected: Vec<u64> = (0..records).filter(|n| n % 3 == 1).collect();
+        let found: Vec<u64> = ledger
+            .try_positions_by_tag(&unit, None, 10_000)
+            .expect("walks")
+            .iter()
+            .map(|position| position.0)
+            .collect();
+        assert_eq!(found, expected);
+        let after = ledger
+            .try_positions_by_tag(&unit, Some(Position(records / 2)), 3)
+            .expect("walks");
+        let expected_after: Vec<Position> = (records / 2 + 1..records)
+            .filter(|n| n % 3 == 1)
+            .take(3)
+            .map(Position)
+            .collect();
+        assert_eq!(after, expected_after);
+        let person = Tag::new("person:7").expect("valid");
+        assert_eq!(
+            ledger
+                .try_positions_by_tag(&person, None, 10)
+                .expect("walks"),
+            vec![Position(7)]
+        );
+    }
+
+    #[test]
+    fn the_index_cache_is_used_only_when_it_matches_the_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(MemoryStore::new());
+        {
+            let ledger = Ledger::open(config(&store, dir.path())).expect("opens");
+            append(&ledger, 0, 100, 1);
+        }
+        let cache = index_cache::path(&dir.path().join("index"));
+        assert!(cache.exists(), "closing writes the cache");
+        let at_100 = std::fs::read(&cache).expect("reads");
+        {
+            let ledger = Ledger::open(config(&store, dir.path())).expect("opens");
+            assert_eq!(ledger.opened_from_index_cache(), 100, "the cache is used");
+            check_indexes(&ledger, 100);
+            append(&ledger, 100, 140, 1);
+            check_indexes(&ledger, 140);
+        }
+
+        // An older cache (as after a crash): used, and the records after it are replayed.
+        std::fs::write(&cache, &at_100).expect("writes");
+        {
+            let ledger = Ledger::open(config(&store, dir.path())).expect("opens");
+            assert_eq!(ledger.opened_from_index_cache(), 100);
+            check_indexes(&ledger, 140);
+            append(&ledger, 140, 150, 1);
+            let record = ledger.read(Position(149)).expect("reads");
+            let unit = record
+                .record
+                .tags
+                .iter()
+                .find(|link| link.tag.as_str() == "unit:2")
+                .expect("tagged");
+            assert_eq!(unit.prev, Some(Position(146)), "back-link after the replay");
+        }
+
+        // Another log of the same length: the head hash differs, so the cache is ignored.
+        let other = Arc::new(MemoryStore::new());
+        {
+            let ledger = Ledger::open(config(&other, dir.path())).expect("opens");
+            assert_eq!(ledger.opened_from_index_cache(), 0, "another log: rebuilt");
+            append(&ledger, 0, 150, 2);
+        }
+        // The store of the first log with the other log's cache: same size, other head.
+        {
+            let ledger = Ledger::open(config(&store, dir.path())).expect("opens");
+            assert_eq!(ledger.opened_from_index_cache(), 0, "head differs: rebuilt");
+            check_indexes(&ledger, 150);
+        }
+
+        // A cache covering more records than the log, and a damaged cache: ignored.
+        let short = Arc::new(MemoryStore::new());
+        {
+            let ledger = Ledger::open(config(&short, dir.path())).expect("opens");
+            assert_eq!(
+                ledger.opened_from_index_cache(),
+                0,
+                "beyond the log: rebuilt"
+            );
+            append(&ledger, 0, 20, 1);
+        }
+        let mut damaged = std::fs::read(&cache).expect("reads");
+        let middle = damaged.len() / 2;
+        damaged[middle] ^= 1;
+        std::fs::write(&cache, &damaged).expect("writes");
+        {
+            let ledger = Ledger::open(config(&short, dir.path())).expect("opens");
+            assert_eq!(ledger.opened_from_index_cache(), 0, "damaged: rebuilt");
+            check_indexes(&ledger, 20);
+        }
+    }
 
     #[test]
     fn zero_sector_rule_needs_an_aligned_block_inside_the_frame() {

@@ -36,12 +36,14 @@ use std::sync::mpsc::{Receiver as CommitReceiver, SyncSender};
 
 use tokio::sync::{mpsc, watch};
 
+use super::tags::{PendingLinks, walk};
 use super::{
     AppendError, AppendOutcome, AppendStatus, Appended, Prepared, PreparedCondition, Reply,
     Request, Shared, State,
 };
 use crate::clock::Stamper;
 use crate::hash::Hash;
+use crate::index::{POSITION_LIMIT, TagId};
 use crate::record::{
     BodyFields, Position, Timestamp, decode_content, record_hash, write_body, write_content_head,
     write_content_tail,
@@ -129,6 +131,10 @@ impl Commit {
     }
 }
 
+/// How many records ahead the index slots of a request's records are touched, so that their
+/// cache misses overlap instead of following one another.
+const TOUCH_AHEAD: usize = 4;
+
 /// How many formed groups may wait for the committer: enough for the writer to keep forming
 /// while the disk syncs, few enough to bound the memory held (each is at most one group).
 const FORMED_AHEAD: usize = 4;
@@ -188,7 +194,8 @@ struct Writer {
     batch: Vec<Request>,
     decisions: Vec<Decision>,
     records: Vec<GroupRecord>,
-    links: Vec<Option<Position>>,
+    /// Per accepted record and tag: the tag and its back-link.
+    links: Vec<(TagId, Option<Position>)>,
     /// Groups handed to the committer and not yet known to be durable.
     in_flight: VecDeque<Arc<Formed>>,
 }
@@ -257,9 +264,30 @@ impl Writer {
         {
             let shared = Arc::clone(&self.shared);
             let mut state = shared.state_mut();
+            while state
+                .pending
+                .front()
+                .is_some_and(|group| group.end() <= durable)
+            {
+                state.pending.pop_front();
+            }
             for index in 0..self.batch.len() {
                 let decision = self.decide(&mut state, group_start, index);
                 self.decisions.push(decision);
+            }
+            if !self.records.is_empty() {
+                // Published before the lock is released, so that a reader who sees these
+                // positions in the index finds their back-links.
+                let mut ends = Vec::with_capacity(self.records.len());
+                for record in &self.records {
+                    let end = record.links_start + record.links_len;
+                    ends.push(u32::try_from(end).expect("a group has fewer than 2^32 links"));
+                }
+                state.pending.push_back(Arc::new(PendingLinks {
+                    start: group_start,
+                    ends,
+                    links: self.links.clone(),
+                }));
             }
         }
         let formed = Arc::new(self.encode(group_start));
@@ -311,24 +339,35 @@ impl Writer {
             });
         }
 
-        if let Some(condition) = &request.condition
-            && let Some(position) = first_conflict(state, condition)
-        {
-            return Decision::Reject(AppendError::Conflict { position });
+        if let Some(condition) = &request.condition {
+            match self.first_conflict(state, group_start, condition) {
+                Ok(None) => {}
+                Ok(Some(position)) => return Decision::Reject(AppendError::Conflict { position }),
+                Err(error) => return Decision::Reject(error),
+            }
         }
 
         // Accepted: positions, time, back-links, and the indexes at once.
-        let recorded_at = self.stamper.stamp(request.recorded_at);
         let first = group_start + self.records.len() as u64;
+        if first + request.records.len() as u64 >= POSITION_LIMIT - 1 {
+            return Decision::Reject(AppendError::Unavailable {
+                cause: "the ledger holds the most records its indexes address (2^40)".to_owned(),
+            });
+        }
+        let recorded_at = self.stamper.stamp(request.recorded_at);
         for (offset, record) in request.records.iter().enumerate() {
+            if let Some(ahead) = request.records.get(offset + TOUCH_AHEAD) {
+                for fingerprint in &ahead.tag_fingerprints {
+                    state.tags.touch(*fingerprint);
+                }
+                state.ids.touch(ahead.id_fingerprint);
+            }
             let position = Position(first + offset as u64);
             let links_start = self.links.len();
-            for tag in &record.tags {
-                let id = state.tags.intern(tag.as_str());
-                self.links.push(state.tags.last(id));
-                state.tags.push(id, position);
+            for fingerprint in &record.tag_fingerprints {
+                self.links.push(state.tags.push(*fingerprint, position));
             }
-            state.ids.insert(&record.event_id, position);
+            state.ids.insert(record.id_fingerprint, position);
             self.records.push(GroupRecord {
                 request: index,
                 record: offset,
@@ -348,7 +387,7 @@ impl Writer {
         group_start: u64,
         record: &Prepared,
     ) -> Result<Option<(Original, bool)>, AppendError> {
-        for candidate in state.ids.candidates(&record.event_id) {
+        for candidate in state.ids.candidates(record.id_fingerprint) {
             let position = candidate.0;
             if position >= group_start {
                 let offset = usize::try_from(position - group_start).expect("in group");
@@ -443,7 +482,7 @@ impl Writer {
                     .tags
                     .iter()
                     .map(|tag| tag.as_str())
-                    .zip(links.iter().copied()),
+                    .zip(links.iter().map(|(_, link)| *link)),
             );
             debug_assert_eq!(
                 out.len() - body_start,
@@ -495,6 +534,78 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// The first position after the condition's `after` carrying one of its tags. The index
+    /// holds every record decided so far (durable, in flight, and earlier in this group); the
+    /// position is found by walking the tag's back-links from the block after `after`.
+    fn first_conflict(
+        &self,
+        state: &State,
+        group_start: u64,
+        condition: &PreparedCondition,
+    ) -> Result<Option<Position>, AppendError> {
+        let after = condition.after.map(Position::get);
+        let mut first: Option<u64> = None;
+        for (tag, fingerprint) in &condition.tags {
+            let Some(id) = state.tags.get(*fingerprint) else {
+                continue;
+            };
+            let conflicts = state
+                .tags
+                .last(id)
+                .is_some_and(|last| after.is_none_or(|after| last.0 > after));
+            if !conflicts {
+                continue;
+            }
+            let chain = state.tags.chain(*fingerprint, after, 1);
+            let found = walk(&chain, after, u64::MAX, 1, &mut |position| {
+                self.back_link(state, group_start, id, tag.as_str(), position)
+            })?;
+            if let Some(position) = found.first() {
+                first = Some(first.map_or(*position, |earlier| earlier.min(*position)));
+            }
+        }
+        Ok(first.map(Position))
+    }
+
+    /// The back-link of tag `id` (stored form `tag`) in the record at `position`: from this
+    /// group, the groups in flight, or the store.
+    fn back_link(
+        &self,
+        state: &State,
+        group_start: u64,
+        id: TagId,
+        tag: &str,
+        position: u64,
+    ) -> Result<Option<u64>, AppendError> {
+        if position >= group_start {
+            let offset = usize::try_from(position - group_start).expect("in group");
+            let record = self.records[offset];
+            let links = &self.links[record.links_start..record.links_start + record.links_len];
+            return Ok(links
+                .iter()
+                .find(|(tag_id, _)| *tag_id == id)
+                .and_then(|(_, link)| link.map(Position::get)));
+        }
+        if let Some(link) = state
+            .pending
+            .iter()
+            .find_map(|group| group.link(position, id))
+        {
+            return Ok(link);
+        }
+        let unavailable = |detail: String| AppendError::Unavailable {
+            cause: format!("record {position}: {detail}"),
+        };
+        let content = self
+            .shared
+            .store
+            .read(position)
+            .map_err(|error| unavailable(error.to_string()))?;
+        super::back_link(position, &content, tag).map_err(|error| unavailable(error.to_string()))
+    }
+}
+
 impl Original {
     fn position(&self) -> u64 {
         match self {
@@ -502,17 +613,6 @@ impl Original {
             Original::InGroup(position) => *position,
         }
     }
-}
-
-/// The first position after the condition's `after` carrying one of its tags. The index
-/// holds every record decided so far (durable, in flight, and earlier in this group).
-fn first_conflict(state: &State, condition: &PreparedCondition) -> Option<Position> {
-    condition
-        .tags
-        .iter()
-        .filter_map(|tag| state.tags.get(tag.as_str()))
-        .filter_map(|id| state.tags.first_after(id, condition.after))
-        .min()
 }
 
 /// The committer thread: makes formed groups durable, in order, and answers them.

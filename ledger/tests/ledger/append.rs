@@ -1,4 +1,5 @@
-//! Appends and reads: round trip, chain and back-links, conditions, idempotency, blinding, clock.
+//! Appends and reads: round trip, chain and back-links, conditions, idempotency, blinding, clock,
+//! and reopening. Every test runs on both backends (see `support::backend_tests!`).
 
 use std::sync::Arc;
 
@@ -13,13 +14,29 @@ use residence_ledger::record::{
 };
 
 use crate::support::{
-    Faulty, conditional, config, id, make_store, open, origin, record, request, secret, tags,
-    verify_store,
+    Backend, Backing, Faulty, backend_tests, conditional, config, id, memory_store, open, origin,
+    record, request, secret, tags, verify_store,
 };
 
-#[test]
-fn appended_records_read_back_with_every_field() {
-    let store = make_store();
+backend_tests!(
+    appended_records_read_back_with_every_field,
+    back_links_name_the_previous_record_with_each_tag,
+    reopening_rebuilds_indexes_and_continues_the_chain,
+    records_across_segment_files_read_back_after_reopening,
+    conditions_name_the_first_conflicting_position,
+    a_condition_sees_records_earlier_in_the_same_group,
+    a_resent_request_gets_its_original_answer_and_reused_ids_conflict,
+    pin_tags_are_blinded_but_read_and_conditioned_by_their_given_form,
+    supplied_time_never_decreases_and_must_be_present,
+    wall_clock_time_holds_still_when_the_clock_steps_back,
+    malformed_requests_are_refused_before_anything_is_written,
+    async_appends_from_many_tasks_all_land_once,
+    format_test_vectors_are_reproduced,
+);
+
+fn appended_records_read_back_with_every_field(backend: Backend) {
+    let backing = Backing::new(backend);
+    let store = backing.store();
     let ledger = open(Arc::clone(&store));
     let outcome = ledger
         .append_blocking(request(vec![
@@ -77,9 +94,9 @@ fn appended_records_read_back_with_every_field() {
     assert_eq!(verify_store(&*store).expect("verifies").records, 2);
 }
 
-#[test]
-fn back_links_name_the_previous_record_with_each_tag() {
-    let store = make_store();
+fn back_links_name_the_previous_record_with_each_tag(backend: Backend) {
+    let backing = Backing::new(backend);
+    let store = backing.store();
     let ledger = open(Arc::clone(&store));
     let plan: &[&[&str]] = &[
         &["person:a"],
@@ -132,11 +149,10 @@ fn back_links_name_the_previous_record_with_each_tag() {
     verify_store(&*store).expect("verifies");
 }
 
-#[test]
-fn reopening_rebuilds_indexes_and_continues_the_chain() {
-    let store = make_store();
+fn reopening_rebuilds_indexes_and_continues_the_chain(backend: Backend) {
+    let backing = Backing::new(backend);
     let head = {
-        let ledger = open(Arc::clone(&store));
+        let ledger = open(backing.store());
         ledger
             .append_blocking(request(vec![record(1, &["person:a"])]))
             .expect("appends");
@@ -145,7 +161,8 @@ fn reopening_rebuilds_indexes_and_continues_the_chain() {
             .expect("appends");
         ledger.head()
     };
-    let ledger = open(Arc::clone(&store));
+    // The file store is opened again from its directory: nothing is carried over in memory.
+    let ledger = open(backing.store());
     assert_eq!(ledger.head(), head);
     let found = ledger.lookup(&id(2)).expect("looks up").expect("found");
     assert_eq!(found.position, Position(1));
@@ -161,12 +178,71 @@ fn reopening_rebuilds_indexes_and_continues_the_chain() {
     let third = ledger.read(Position(2)).expect("reads");
     assert_eq!(third.record.tags[0].prev, Some(Position(1)));
     assert_eq!(third.record.prev_hash, head.hash);
-    verify_store(&*store).expect("verifies");
+    verify_store(&**ledger.store()).expect("verifies");
 }
 
-#[test]
-fn conditions_name_the_first_conflicting_position() {
-    let ledger = open(make_store());
+/// Enough data for several segment files of the file backend, read back whole after reopening.
+fn records_across_segment_files_read_back_after_reopening(backend: Backend) {
+    let backing = Backing::new(backend);
+    let big = |n: u64| {
+        let mut new = record(n, &["person:big", "household:h"]);
+        new.payload = vec![b'a' + (n % 26) as u8; 3000 + (n as usize % 7) * 1000];
+        new
+    };
+    let (head, root) = {
+        let ledger = open(backing.store());
+        for n in 0..30u64 {
+            let records = if n % 5 == 0 {
+                vec![big(1000 + n), big(n)]
+            } else {
+                vec![big(n)]
+            };
+            ledger.append_blocking(request(records)).expect("appends");
+        }
+        (ledger.head(), ledger.tree_head().1)
+    };
+    assert_eq!(head.size, 36);
+    if backend == Backend::File {
+        let segments = std::fs::read_dir(backing.store_dir().join("segments"))
+            .expect("lists segments")
+            .count();
+        assert!(segments >= 3, "{segments} segment files");
+    }
+    let ledger = open(backing.store());
+    assert_eq!(ledger.head(), head);
+    assert_eq!(ledger.tree_head().1, root);
+    let records = ledger
+        .read_range(Position(0), Position(100))
+        .expect("reads");
+    assert_eq!(records.len(), 36);
+    for (position, stored) in (0u64..).zip(&records) {
+        assert_eq!(stored.record.position, Position(position));
+        let event = stored.record.event_id;
+        let n = u64::from_be_bytes(event.0[8..].try_into().expect("8 bytes"));
+        assert_eq!(
+            stored.payload,
+            Payload::Present {
+                salt: Salt(secret(1).payload_salt(&id(n).0)),
+                bytes: big(n).payload
+            },
+            "record {position}"
+        );
+    }
+    let by_tag = ledger
+        .read_by_tag(&tags(&["household:h"])[0], Some(Position(30)), 10)
+        .expect("reads");
+    let positions: Vec<u64> = by_tag.iter().map(|r| r.record.position.0).collect();
+    assert_eq!(positions, [31, 32, 33, 34, 35]);
+    let report = verify_store(&**ledger.store()).expect("verifies");
+    assert_eq!(
+        (report.records, report.head, report.root),
+        (36, head.hash, root)
+    );
+}
+
+fn conditions_name_the_first_conflicting_position(backend: Backend) {
+    let backing = Backing::new(backend);
+    let ledger = open(backing.store());
     for n in 0..6 {
         let tag = if n % 2 == 1 { "person:x" } else { "person:y" };
         ledger
@@ -224,9 +300,9 @@ fn conditions_name_the_first_conflicting_position() {
     assert_eq!(outcome.records[0].position, Position(7));
 }
 
-#[test]
-fn a_condition_sees_records_earlier_in_the_same_group() {
-    let faulty = Arc::new(Faulty::new(make_store()));
+fn a_condition_sees_records_earlier_in_the_same_group(backend: Backend) {
+    let backing = Backing::new(backend);
+    let faulty = Arc::new(Faulty::new(backing.store()));
     let ledger = Arc::new(open(faulty.clone()));
     ledger
         .append_blocking(request(vec![record(1, &["person:x"])]))
@@ -289,9 +365,9 @@ fn a_condition_sees_records_earlier_in_the_same_group() {
     assert_eq!(*faulty.group_sizes.lock().expect("lock"), [1, 1, 2]);
 }
 
-#[test]
-fn a_resent_request_gets_its_original_answer_and_reused_ids_conflict() {
-    let store = make_store();
+fn a_resent_request_gets_its_original_answer_and_reused_ids_conflict(backend: Backend) {
+    let backing = Backing::new(backend);
+    let store = backing.store();
     let ledger = open(Arc::clone(&store));
     let original = ledger
         .append_blocking(request(vec![
@@ -369,9 +445,9 @@ fn a_resent_request_gets_its_original_answer_and_reused_ids_conflict() {
     verify_store(&*store).expect("verifies");
 }
 
-#[test]
-fn pin_tags_are_blinded_but_read_and_conditioned_by_their_given_form() {
-    let store = make_store();
+fn pin_tags_are_blinded_but_read_and_conditioned_by_their_given_form(backend: Backend) {
+    let backing = Backing::new(backend);
+    let store = backing.store();
     let ledger = open(Arc::clone(&store));
     let pin = "pin:001234567890";
     ledger
@@ -403,7 +479,7 @@ fn pin_tags_are_blinded_but_read_and_conditioned_by_their_given_form() {
         })
     );
 
-    let mut other_config: LedgerConfig = config(make_store());
+    let mut other_config: LedgerConfig = config(memory_store());
     other_config.secret = crate::support::secret(2);
     let other = Ledger::open(other_config).expect("opens");
     let other_form = other.stored_tag(&Tag::new(pin).expect("valid"));
@@ -412,9 +488,9 @@ fn pin_tags_are_blinded_but_read_and_conditioned_by_their_given_form() {
     verify_store(&*store).expect("verifies");
 }
 
-#[test]
-fn supplied_time_never_decreases_and_must_be_present() {
-    let ledger = open(make_store());
+fn supplied_time_never_decreases_and_must_be_present(backend: Backend) {
+    let backing = Backing::new(backend);
+    let ledger = open(backing.store());
     let at = |n: u64, micros: i64| AppendRequest {
         records: vec![record(n, &[])],
         condition: None,
@@ -443,10 +519,10 @@ fn supplied_time_never_decreases_and_must_be_present() {
     );
 }
 
-#[test]
-fn wall_clock_time_holds_still_when_the_clock_steps_back() {
+fn wall_clock_time_holds_still_when_the_clock_steps_back(backend: Backend) {
     let clock = ManualClock::new(Timestamp(10_000));
-    let mut wall_config = config(make_store());
+    let backing = Backing::new(backend);
+    let mut wall_config = config(backing.store());
     wall_config.clock = ClockMode::Wall(Arc::new(clock.clone()));
     let ledger = Ledger::open(wall_config).expect("opens");
     let plain = |n: u64| AppendRequest {
@@ -474,9 +550,9 @@ fn wall_clock_time_holds_still_when_the_clock_steps_back() {
     );
 }
 
-#[test]
-fn malformed_requests_are_refused_before_anything_is_written() {
-    let ledger = open(make_store());
+fn malformed_requests_are_refused_before_anything_is_written(backend: Backend) {
+    let backing = Backing::new(backend);
+    let ledger = open(backing.store());
     assert_eq!(
         ledger.append_blocking(request(vec![])),
         Err(AppendError::Invalid(InvalidRequest::NoRecords))
@@ -504,9 +580,9 @@ fn malformed_requests_are_refused_before_anything_is_written() {
     assert_ne!(ledger.head().hash, Hash::ZERO);
 }
 
-#[test]
-fn async_appends_from_many_tasks_all_land_once() {
-    let store = make_store();
+fn async_appends_from_many_tasks_all_land_once(backend: Backend) {
+    let backing = Backing::new(backend);
+    let store = backing.store();
     let ledger = Arc::new(open(Arc::clone(&store)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -540,11 +616,12 @@ fn async_appends_from_many_tasks_all_land_once() {
 /// The record test vectors for `FORMAT.md` (computed independently from the text of §2–§5 with
 /// a separate implementation): two records of a ledger with origin `residence-ledger/example`
 /// and the secret of 32 bytes 0x09.
-#[test]
-fn format_test_vectors_are_reproduced() {
-    let mut vector_config = config(make_store());
-    vector_config.origin =
+fn format_test_vectors_are_reproduced(backend: Backend) {
+    let vector_origin =
         residence_ledger::checkpoint::Origin::new("residence-ledger/example").expect("valid");
+    let backing = Backing::with_origin(backend, &vector_origin);
+    let mut vector_config = config(backing.store());
+    vector_config.origin = vector_origin;
     vector_config.secret = residence_ledger::keys::LedgerSecret::from_bytes([9; 32]);
     let ledger = Ledger::open(vector_config).expect("opens");
     assert_eq!(

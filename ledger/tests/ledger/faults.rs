@@ -1,14 +1,32 @@
 //! Failures and damage: fail-stop, bit flips found by `verify`, erasure, torn and tampered tails.
+//!
+//! Every test runs on both backends; on the file backend, damage is written into the segment
+//! files and the store is opened again from disk, so truncations and refusals are checked against
+//! real files and byte offsets. The last tests inject failures into the file store's own writes
+//! and syncs.
 
 use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use residence_ledger::ledger::{AppendError, Erasure, Ledger, Limits, OpenError};
 use residence_ledger::record::{Payload, Position, decode_content};
-use residence_ledger::store::SegmentStore;
+use residence_ledger::store::fault::FaultPlan;
+use residence_ledger::store::{Location, SegmentStore};
 use residence_ledger::verify::{RecordFault, VerifyError};
 
-use crate::support::{Faulty, config, flip_bit, make_store, open, record, request, verify_store};
+use crate::support::{
+    Backend, Backing, Faulty, backend_tests, config, flip_bit, open, record, request, verify_store,
+};
+
+backend_tests!(
+    a_failed_append_stops_the_ledger_and_loses_nothing_acknowledged,
+    verify_names_the_record_of_every_flipped_bit,
+    an_erased_payload_still_verifies_and_an_unfinished_erasure_is_reported,
+    a_torn_tail_is_truncated_on_open,
+    a_tampered_tail_record_makes_open_refuse_with_its_location,
+    zeros_before_the_tail_are_never_truncated,
+    a_group_formed_behind_a_failed_one_fails_and_is_never_visible,
+);
 
 /// A record with a payload of `len` bytes.
 fn sized_record(n: u64, len: usize) -> residence_ledger::ledger::NewRecord {
@@ -17,9 +35,9 @@ fn sized_record(n: u64, len: usize) -> residence_ledger::ledger::NewRecord {
     record
 }
 
-#[test]
-fn a_failed_append_stops_the_ledger_and_loses_nothing_acknowledged() {
-    let faulty = Arc::new(Faulty::new(make_store()).failing_append(3));
+fn a_failed_append_stops_the_ledger_and_loses_nothing_acknowledged(backend: Backend) {
+    let backing = Backing::new(backend);
+    let faulty = Arc::new(Faulty::new(backing.store()).failing_append(3));
     let ledger = open(faulty.clone());
     ledger
         .append_blocking(request(vec![record(1, &["person:a"])]))
@@ -55,32 +73,39 @@ fn a_failed_append_stops_the_ledger_and_loses_nothing_acknowledged() {
         2
     );
     drop(ledger);
+    drop(faulty);
     // Reopened (by an operator), the ledger goes on from the acknowledged records.
-    let reopened = open(Arc::clone(faulty.inner()));
+    let reopened = open(backing.store());
+    assert_eq!(reopened.head().size, 2);
     let outcome = reopened
         .append_blocking(request(vec![record(3, &["person:a"])]))
         .expect("ok");
     assert_eq!(outcome.records[0].position, Position(2));
 }
 
-fn assert_reported_at(store: &dyn SegmentStore, position: u64, what: &str) {
+/// Checks that `verify` reports a bad record at `position`, at `location`.
+fn assert_reported_at(store: &dyn SegmentStore, position: u64, location: &Location, what: &str) {
     match verify_store(store) {
         Err(VerifyError::Record {
             position: found,
-            location,
+            location: found_location,
             ..
         }) => {
             assert_eq!(found, Position(position), "{what}: wrong position reported");
-            assert!(location.is_some(), "{what}: no location");
+            assert_eq!(
+                found_location.as_ref(),
+                Some(location),
+                "{what}: wrong location"
+            );
         }
         other => panic!("{what}: expected a bad record at {position}, got {other:?}"),
     }
 }
 
-#[test]
-fn verify_names_the_record_of_every_flipped_bit() {
-    let faulty = Arc::new(Faulty::new(make_store()));
-    let ledger = open(faulty.clone());
+fn verify_names_the_record_of_every_flipped_bit(backend: Backend) {
+    let backing = Backing::new(backend);
+    let store = backing.store();
+    let ledger = open(Arc::clone(&store));
     for n in 0..12u64 {
         let tag_texts: &[&str] = match n % 3 {
             0 => &["person:a", "household:h"],
@@ -91,38 +116,46 @@ fn verify_names_the_record_of_every_flipped_bit() {
             .append_blocking(request(vec![record(n, tag_texts)]))
             .expect("appends");
     }
-    verify_store(&*faulty).expect("verifies before damage");
+    verify_store(&*store).expect("verifies before damage");
+    let locations: Vec<Location> = (0..12)
+        .map(|position| store.location(position).expect("located"))
+        .collect();
 
     // Every bit of one record (with tags, back-links, metadata, payload).
     let target = 4;
-    let len = faulty.inner().read(target).expect("reads").len();
+    let len = store.read(target).expect("reads").len();
     for bit in 0..len * 8 {
-        faulty.damage(target, flip_bit(bit));
-        assert_reported_at(&*faulty, target, &format!("bit {bit} of record {target}"));
+        backing.damage(&*store, target, flip_bit(bit));
+        assert_reported_at(
+            &*store,
+            target,
+            &locations[target as usize],
+            &format!("bit {bit} of record {target}"),
+        );
+        backing.heal();
     }
-    faulty.heal();
 
     // Sampled bits of every other record.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
     for _ in 0..300 {
         let position = rng.random_range(0..12u64);
-        let len = faulty.inner().read(position).expect("reads").len();
+        let len = store.read(position).expect("reads").len();
         let bit = rng.random_range(0..len * 8);
-        faulty.heal();
-        faulty.damage(position, flip_bit(bit));
+        backing.damage(&*store, position, flip_bit(bit));
         assert_reported_at(
-            &*faulty,
+            &*store,
             position,
+            &locations[position as usize],
             &format!("bit {bit} of record {position}"),
         );
+        backing.heal();
     }
-    faulty.heal();
-    verify_store(&*faulty).expect("verifies after healing");
+    verify_store(&*store).expect("verifies after healing");
 }
 
-#[test]
-fn an_erased_payload_still_verifies_and_an_unfinished_erasure_is_reported() {
-    let store = make_store();
+fn an_erased_payload_still_verifies_and_an_unfinished_erasure_is_reported(backend: Backend) {
+    let backing = Backing::new(backend);
+    let store = backing.store();
     let ledger = open(Arc::clone(&store));
     for n in 0..4 {
         ledger
@@ -175,56 +208,87 @@ fn an_erased_payload_still_verifies_and_an_unfinished_erasure_is_reported() {
         Erasure::AlreadyErased
     );
     assert_eq!(verify_store(&*store).expect("verifies").erased_payloads, 2);
+
+    // The erasures are durable: a reopened ledger reads them and still verifies.
+    drop(ledger);
+    drop(store);
+    let ledger = open(backing.store());
+    assert_eq!(
+        ledger.read(Position(2)).expect("reads").payload,
+        Payload::Erased { len }
+    );
+    let report = verify_store(&**ledger.store()).expect("verifies");
+    assert_eq!((report.erased_payloads, report.root), (2, root));
 }
 
-/// Zeroes the first 512-byte block, aligned in the (simulated) file, inside the record's frame.
-fn zero_a_sector(faulty: &Faulty, position: u64) {
-    let frame = faulty.location(position).expect("located").offset;
+/// Zeroes the first 512-byte block, aligned in the (real or simulated) segment file, inside the
+/// record's frame.
+fn zero_a_sector(backing: &Backing, store: &dyn SegmentStore, position: u64) {
+    let frame = store.location(position).expect("located").offset;
     let content_start = frame + 4;
     let block = content_start.div_ceil(512) * 512;
     let from = usize::try_from(block - content_start).expect("small");
-    let len = faulty.inner().read(position).expect("reads").len();
+    let len = store.read(position).expect("reads").len();
     assert!(
         from + 512 <= len,
         "the record is large enough to hold a whole sector"
     );
-    faulty.damage(
+    backing.damage(
+        store,
         position,
         Box::new(move |bytes: &mut Vec<u8>| bytes[from..from + 512].fill(0)),
     );
 }
 
-#[test]
-fn a_torn_tail_is_truncated_on_open() {
-    let faulty = Arc::new(Faulty::new(make_store()).with_simulated_offsets());
+fn a_torn_tail_is_truncated_on_open(backend: Backend) {
+    let backing = Backing::new(backend);
     {
-        let ledger = open(faulty.clone());
+        let ledger = open(backing.store());
         for n in 0..5 {
             ledger
                 .append_blocking(request(vec![sized_record(n, 2000)]))
                 .expect("appends");
         }
     }
-    zero_a_sector(&faulty, 3);
-    let ledger = open(faulty.clone());
+    let torn_at = {
+        let store = backing.store();
+        zero_a_sector(&backing, &*store, 3);
+        store.location(3).expect("located")
+    };
+    let ledger = open(backing.store());
     assert_eq!(
         ledger.head().size,
         3,
         "the torn record and everything after it are dropped"
     );
-    assert_eq!(faulty.inner().len(), 3);
+    assert_eq!(ledger.store().len(), 3);
+    if backend == Backend::File {
+        let file_len = std::fs::metadata(&torn_at.file).expect("stat").len();
+        assert_eq!(
+            file_len, torn_at.offset,
+            "the file ends where the torn frame began"
+        );
+    }
     let outcome = ledger
         .append_blocking(request(vec![sized_record(3, 100)]))
         .expect("appends");
     assert_eq!(outcome.records[0].position, Position(3));
-    assert_eq!(verify_store(&*faulty).expect("verifies").records, 4);
+    assert_eq!(
+        verify_store(&**ledger.store()).expect("verifies").records,
+        4
+    );
+    drop(ledger);
+    assert_eq!(
+        open(backing.store()).head().size,
+        4,
+        "the repair was durable"
+    );
 }
 
-#[test]
-fn a_tampered_tail_record_makes_open_refuse_with_its_location() {
-    let faulty = Arc::new(Faulty::new(make_store()).with_simulated_offsets());
+fn a_tampered_tail_record_makes_open_refuse_with_its_location(backend: Backend) {
+    let backing = Backing::new(backend);
     {
-        let ledger = open(faulty.clone());
+        let ledger = open(backing.store());
         for n in 0..5 {
             ledger
                 .append_blocking(request(vec![sized_record(n, 600)]))
@@ -232,10 +296,13 @@ fn a_tampered_tail_record_makes_open_refuse_with_its_location() {
         }
     }
     // A flipped bit in the payload: the hash checks fail and there is no zero sector.
-    let len = faulty.inner().read(4).expect("reads").len();
-    faulty.damage(4, flip_bit((len - 10) * 8));
-    let expected_offset = faulty.location(4).expect("located").offset;
-    match Ledger::open(crate::support::config(faulty.clone())) {
+    let (expected, original) = {
+        let store = backing.store();
+        let original = store.read(4).expect("reads");
+        backing.damage(&*store, 4, flip_bit((original.len() - 10) * 8));
+        (store.location(4).expect("located"), original)
+    };
+    match Ledger::open(config(backing.store())) {
         Err(OpenError::Damaged {
             position,
             file,
@@ -243,45 +310,51 @@ fn a_tampered_tail_record_makes_open_refuse_with_its_location() {
             fault,
         }) => {
             assert_eq!(position, Position(4));
-            assert_eq!(offset, expected_offset);
+            assert_eq!(offset, expected.offset);
+            assert_eq!(file, expected.file);
             assert!(file.to_string_lossy().ends_with(".seg"));
             assert_eq!(fault, RecordFault::PayloadMismatch);
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
-    assert_eq!(faulty.inner().len(), 5, "nothing was truncated");
+    assert_eq!(backing.store().len(), 5, "nothing was truncated");
 
     // A broken chain link in the tail (the record's own hash recomputed to match) also refuses.
-    faulty.heal();
-    let mut bytes = faulty.inner().read(4).expect("reads");
-    let view = decode_content(&bytes).expect("decodes");
+    backing.heal();
+    let view = decode_content(&original).expect("decodes");
     let mut record = view.to_owned_record();
     record.record.prev_hash = residence_ledger::hash::Hash([7; 32]);
     record.record_hash = residence_ledger::record::record_hash(
         &residence_ledger::record::encode_body(&record.record),
     );
-    bytes = record.encode();
-    faulty.damage(
-        4,
-        Box::new(move |stored: &mut Vec<u8>| stored.clone_from(&bytes)),
-    );
-    match Ledger::open(crate::support::config(faulty.clone())) {
+    let relinked = record.encode();
+    {
+        let store = backing.store();
+        backing.damage(
+            &*store,
+            4,
+            Box::new(move |stored: &mut Vec<u8>| stored.clone_from(&relinked)),
+        );
+    }
+    match Ledger::open(config(backing.store())) {
         Err(OpenError::Damaged {
             position,
+            file,
+            offset,
             fault: RecordFault::ChainBroken { .. },
-            ..
         }) => {
             assert_eq!(position, Position(4));
+            assert_eq!((file, offset), (expected.file, expected.offset));
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
+    assert_eq!(backing.store().len(), 5, "nothing was truncated");
 }
 
-#[test]
-fn zeros_before_the_tail_are_never_truncated() {
-    let faulty = Arc::new(Faulty::new(make_store()).with_simulated_offsets());
+fn zeros_before_the_tail_are_never_truncated(backend: Backend) {
+    let backing = Backing::new(backend);
     let small_groups = || {
-        let mut config = config(faulty.clone());
+        let mut config = config(backing.store());
         config.limits = Limits {
             group_bytes_max: 4096,
             request_bytes_max: 4096,
@@ -297,18 +370,27 @@ fn zeros_before_the_tail_are_never_truncated() {
                 .expect("appends");
         }
     }
-    zero_a_sector(&faulty, 1);
+    let damaged_at = {
+        let store = backing.store();
+        zero_a_sector(&backing, &*store, 1);
+        store.location(1).expect("located")
+    };
     let ledger = Ledger::open(small_groups()).expect("opens: record 1 is not in the tail");
     assert_eq!(ledger.head().size, 5, "acknowledged records are kept");
-    match verify_store(&*faulty) {
-        Err(VerifyError::Record { position, .. }) => assert_eq!(position, Position(1)),
+    match verify_store(&**ledger.store()) {
+        Err(VerifyError::Record {
+            position, location, ..
+        }) => {
+            assert_eq!(position, Position(1));
+            assert_eq!(location, Some(damaged_at));
+        }
         other => panic!("expected verify to find record 1, got {other:?}"),
     }
 }
 
-#[test]
-fn a_group_formed_behind_a_failed_one_fails_and_is_never_visible() {
-    let faulty = Arc::new(Faulty::new(make_store()).failing_append(2));
+fn a_group_formed_behind_a_failed_one_fails_and_is_never_visible(backend: Backend) {
+    let backing = Backing::new(backend);
+    let faulty = Arc::new(Faulty::new(backing.store()).failing_append(2));
     let ledger = Arc::new(open(faulty.clone()));
     ledger
         .append_blocking(request(vec![record(1, &["person:a"])]))
@@ -375,4 +457,101 @@ fn a_group_formed_behind_a_failed_one_fails_and_is_never_visible() {
         Err(residence_ledger::ledger::ReadError::OutOfRange { .. })
     ));
     assert_eq!(verify_store(&*faulty).expect("verifies").records, 1);
+}
+
+// Failures of the file store's own writes and syncs.
+
+/// The file store's fsync fails: the ledger stops without touching the disk again, and a reopened
+/// ledger holds every acknowledged record. The group whose sync failed was never acknowledged;
+/// its bytes may have reached the disk anyway, in which case a resend gets its original answer.
+#[test]
+fn a_failed_fsync_of_the_file_store_stops_the_ledger_and_loses_nothing_acknowledged() {
+    let backing = Backing::new(Backend::File);
+    let plan = Arc::new(FaultPlan::new());
+    let ledger = open(backing.store_with_faults(Some(Arc::clone(&plan))).0);
+    let mut acknowledged = Vec::new();
+    for n in 0..3 {
+        let outcome = ledger
+            .append_blocking(request(vec![record(n, &["person:a"])]))
+            .expect("appends");
+        acknowledged.extend(outcome.records);
+    }
+    plan.fail_sync(plan.syncs() + 1);
+    let failed = ledger.append_blocking(request(vec![record(3, &["person:a"])]));
+    let Err(AppendError::Failed { cause }) = failed else {
+        panic!("expected a failure, got {failed:?}");
+    };
+    assert_eq!(ledger.failure(), Some(cause.as_str()));
+    let (writes, syncs) = (plan.writes(), plan.syncs());
+    assert_eq!(
+        ledger.append_blocking(request(vec![record(4, &[])])),
+        Err(AppendError::Failed {
+            cause: cause.clone()
+        })
+    );
+    assert_eq!(
+        (plan.writes(), plan.syncs()),
+        (writes, syncs),
+        "a failed ledger does not touch the disk"
+    );
+    assert_eq!(ledger.head().size, 3);
+    drop(ledger);
+
+    let ledger = open(backing.store());
+    assert!(ledger.head().size >= 3, "size {}", ledger.head().size);
+    for appended in &acknowledged {
+        assert_eq!(
+            ledger.read(appended.position).expect("reads").record_hash,
+            appended.record_hash
+        );
+    }
+    verify_store(&**ledger.store()).expect("verifies");
+    let resent = ledger
+        .append_blocking(request(vec![record(3, &["person:a"])]))
+        .expect("appends");
+    assert_eq!(resent.records[0].position, Position(3));
+}
+
+/// A write that reaches the disk only in part leaves a torn frame at the end of the segment:
+/// the ledger stops, and reopening drops the partial frame and goes on from the acknowledged
+/// records.
+#[test]
+fn a_short_write_of_the_file_store_leaves_a_torn_frame_that_reopening_drops() {
+    let backing = Backing::new(Backend::File);
+    let plan = Arc::new(FaultPlan::new());
+    let ledger = open(backing.store_with_faults(Some(Arc::clone(&plan))).0);
+    let mut acknowledged = Vec::new();
+    for n in 0..3 {
+        let outcome = ledger
+            .append_blocking(request(vec![sized_record(n, 700)]))
+            .expect("appends");
+        acknowledged.extend(outcome.records);
+    }
+    plan.fail_write(plan.writes() + 1, 100);
+    let failed = ledger.append_blocking(request(vec![sized_record(3, 700), sized_record(4, 700)]));
+    assert!(
+        matches!(failed, Err(AppendError::Failed { .. })),
+        "got {failed:?}"
+    );
+    drop(ledger);
+
+    let (store, report) = backing.store_with_faults(None);
+    assert_eq!(report.torn_bytes_dropped, 100);
+    assert_eq!(report.records, 3);
+    let ledger = open(store);
+    assert_eq!(ledger.head().size, 3);
+    for appended in &acknowledged {
+        assert_eq!(
+            ledger.read(appended.position).expect("reads").record_hash,
+            appended.record_hash
+        );
+    }
+    let outcome = ledger
+        .append_blocking(request(vec![sized_record(3, 700)]))
+        .expect("appends");
+    assert_eq!(outcome.records[0].position, Position(3));
+    assert_eq!(
+        verify_store(&**ledger.store()).expect("verifies").records,
+        4
+    );
 }

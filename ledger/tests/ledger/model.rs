@@ -1,10 +1,7 @@
 //! A property test: random appends (with and without conditions, resent and reused ids,
 //! malformed requests) sent in batches that share group commits, checked against a simple
 //! sequential reference model; reads by tag and lookups are compared along the way, and after
-//! reopening.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! reopening (on the file backend: from the files).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -13,10 +10,16 @@ use residence_ledger::ledger::{
     NewRecord,
 };
 use residence_ledger::record::{EventId, Position, Tag, Timestamp};
+use std::collections::HashMap;
 
-use crate::support::{id, make_store, open, record, tags, verify_store};
+use crate::support::{Backend, Backing, backend_tests, id, open, record, tags, verify_store};
 
+backend_tests!(random_appends_match_the_reference_model);
+
+/// The seeds of the memory backend; the file backend runs the first few of them (every group is
+/// an fsync there, and the backends share all the logic the model checks).
 const SEEDS: [u64; 5] = [1, 2, 3, 0xDEC0DE, 20_250_701];
+const FILE_SEEDS: usize = 2;
 const STEPS: usize = 1000;
 const TAG_POOL: [&str; 12] = [
     "person:0",
@@ -267,9 +270,9 @@ fn check_reads(ledger: &Ledger, model: &Model, rng: &mut ChaCha8Rng, seed: u64, 
     assert_eq!(ledger.lookup(&unknown).expect("looks up"), None);
 }
 
-fn run(seed: u64) {
-    let store = make_store();
-    let mut ledger = open(Arc::clone(&store));
+fn run(seed: u64, backend: Backend) {
+    let backing = Backing::new(backend);
+    let mut ledger = open(backing.store());
     let mut model = Model::default();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut next_id = 0u64;
@@ -304,7 +307,7 @@ fn run(seed: u64) {
         if step % 400 < 6 && step > 6 {
             // Reopen: the indexes are rebuilt from the log and must agree with the model.
             drop(ledger);
-            ledger = open(Arc::clone(&store));
+            ledger = open(backing.store());
         }
     }
     assert_eq!(
@@ -312,14 +315,18 @@ fn run(seed: u64) {
         model.records.len() as u64,
         "seed {seed}: size"
     );
-    let report = verify_store(&*store).unwrap_or_else(|e| panic!("seed {seed}: verify: {e}"));
+    let report =
+        verify_store(&**ledger.store()).unwrap_or_else(|e| panic!("seed {seed}: verify: {e}"));
     assert_eq!(report.records, model.records.len() as u64);
     assert_eq!(report.head, ledger.head().hash);
 }
 
-#[test]
-fn random_appends_match_the_reference_model() {
-    for seed in SEEDS {
-        run(seed);
+fn random_appends_match_the_reference_model(backend: Backend) {
+    let seeds = match backend {
+        Backend::Memory => &SEEDS[..],
+        Backend::File => &SEEDS[..FILE_SEEDS],
+    };
+    for seed in seeds {
+        run(*seed, backend);
     }
 }

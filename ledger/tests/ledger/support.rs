@@ -1,9 +1,18 @@
-//! Test support: the store under test, a ledger configuration, record builders, and a store
-//! wrapper that injects faults (failed appends, damaged bytes, held appends, file offsets).
+//! Test support: the backends every test runs against, a ledger configuration, record builders,
+//! and a store wrapper that injects faults (failed appends, damaged bytes, held appends, file
+//! offsets).
+//!
+//! Why a [`Backing`] rather than a bare store: a test that reopens must reopen the same data, which
+//! for the file backend means dropping the store and opening the directory again (the lock is
+//! released only then), and a test that damages a record must damage what a reopened store will
+//! read, which for the file backend means the bytes in the segment file. [`Backing`] hides both
+//! differences, so one test body serves both backends (see [`backend_tests!`]).
 
 use std::collections::BTreeMap;
+use std::fs::OpenOptions;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -12,15 +21,172 @@ use residence_ledger::clock::ClockMode;
 use residence_ledger::keys::LedgerSecret;
 use residence_ledger::ledger::{AppendRequest, Condition, Ledger, LedgerConfig, Limits, NewRecord};
 use residence_ledger::record::{
-    BlindedKinds, EventId, EventType, Position, SchemaVersion, Tag, Timestamp,
+    BlindedKinds, EventId, EventType, Position, SchemaVersion, Tag, Timestamp, genesis_hash,
 };
+use residence_ledger::store::fault::FaultPlan;
+use residence_ledger::store::file::{FileStore, FileStoreOptions};
 use residence_ledger::store::memory::MemoryStore;
-use residence_ledger::store::{Location, SegmentStore, StoreError};
+use residence_ledger::store::{Location, OpenReport, SegmentStore, StoreError};
 use residence_ledger::verify::{VerifyError, VerifyOptions, VerifyReport, verify};
 
-/// The store every test runs against. The lead swaps in the file store here (one per test, in
-/// a temporary directory) to run the same tests against it.
-pub fn make_store() -> Arc<dyn SegmentStore> {
+/// The segment size of file-backed tests: small, so that ordinary tests roll segments.
+pub const SEGMENT_BYTES_MAX: u64 = 64 * 1024;
+
+/// Generates one `#[test]` per backend for each listed function, which takes a [`Backend`]:
+/// `memory::name` and `file::name`.
+macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod memory {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::support::Backend::Memory);
+                }
+            )+
+        }
+        mod file {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::support::Backend::File);
+                }
+            )+
+        }
+    };
+}
+pub(crate) use backend_tests;
+
+/// The segment store a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The in-memory store, wrapped to report file offsets as the file store would.
+    Memory,
+    /// The file store in a temporary directory, with [`SEGMENT_BYTES_MAX`] segments.
+    File,
+}
+
+/// The data behind a test's store, which outlives every store opened on it: a memory store, or a
+/// temporary directory of segment files. It also provides a scratch directory (for the tree and
+/// checkpoints).
+#[derive(Debug)]
+pub struct Backing {
+    backend: Backend,
+    dir: tempfile::TempDir,
+    genesis: [u8; 32],
+    /// The memory store (wrapped), shared by every "opening" of it.
+    memory: Arc<Faulty>,
+    /// File backend: the original content of every record damaged in its file, for [`Backing::heal`].
+    originals: Mutex<BTreeMap<u64, (Location, Vec<u8>)>>,
+}
+
+impl Backing {
+    /// A new, empty backing for a ledger with the test [`origin`].
+    pub fn new(backend: Backend) -> Backing {
+        Backing::with_origin(backend, &origin())
+    }
+
+    /// A new, empty backing for a ledger with `origin` (the file store writes its genesis hash
+    /// into every segment header).
+    pub fn with_origin(backend: Backend, origin: &Origin) -> Backing {
+        Backing {
+            backend,
+            dir: tempfile::tempdir().expect("temp dir"),
+            genesis: genesis_hash(origin).0,
+            memory: Arc::new(Faulty::new(Arc::new(MemoryStore::new())).with_simulated_offsets()),
+            originals: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// A path in the backing's scratch directory (e.g. for `tree/` or `checkpoints/`).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The directory of the file store.
+    pub fn store_dir(&self) -> PathBuf {
+        self.path("store")
+    }
+
+    /// Opens the store: the memory store is simply shared again; the file store is opened from its
+    /// directory, so every store opened before must have been dropped (it holds the lock).
+    pub fn store(&self) -> Arc<dyn SegmentStore> {
+        self.store_with_faults(None).0
+    }
+
+    /// As [`Backing::store`], with the file store consulting `faults` (the memory store ignores
+    /// them), and what opening the file store found.
+    pub fn store_with_faults(
+        &self,
+        faults: Option<Arc<FaultPlan>>,
+    ) -> (Arc<dyn SegmentStore>, OpenReport) {
+        match self.backend {
+            Backend::Memory => {
+                let records = self.memory.len();
+                let report = OpenReport {
+                    records,
+                    torn_bytes_dropped: 0,
+                };
+                (self.memory.clone(), report)
+            }
+            Backend::File => {
+                let mut options = FileStoreOptions::new(self.genesis);
+                options.segment_bytes_max = SEGMENT_BYTES_MAX;
+                options.faults = faults;
+                let (store, report) =
+                    FileStore::open(self.store_dir(), options).expect("the file store opens");
+                (Arc::new(store), report)
+            }
+        }
+    }
+
+    /// Damages the content of the record at `position` as `store` holds it, so that every store
+    /// opened on this backing from now on reads the damaged bytes: the memory store through the
+    /// wrapper, the file store in the segment file itself (only the frame's content changes, never
+    /// its length or trailer).
+    pub fn damage(&self, store: &dyn SegmentStore, position: u64, damage: Damage) {
+        match self.backend {
+            Backend::Memory => self.memory.damage(position, damage),
+            Backend::File => {
+                let location = store.location(position).expect("the record is stored");
+                let original = store.read(position).expect("reads");
+                let mut damaged = original.clone();
+                damage(&mut damaged);
+                assert_eq!(damaged.len(), original.len(), "damage keeps the length");
+                write_at(&location.file, location.offset + 4, &damaged);
+                self.originals
+                    .lock()
+                    .expect("lock")
+                    .entry(position)
+                    .or_insert((location, original));
+            }
+        }
+    }
+
+    /// Undoes every [`Backing::damage`] (of records still stored).
+    pub fn heal(&self) {
+        match self.backend {
+            Backend::Memory => self.memory.heal(),
+            Backend::File => {
+                let originals = std::mem::take(&mut *self.originals.lock().expect("lock"));
+                for (location, original) in originals.into_values() {
+                    write_at(&location.file, location.offset + 4, &original);
+                }
+            }
+        }
+    }
+}
+
+/// Overwrites bytes of a file in place (without syncing: the page cache is what readers see).
+pub fn write_at(file: &Path, offset: u64, bytes: &[u8]) {
+    OpenOptions::new()
+        .write(true)
+        .open(file)
+        .and_then(|handle| handle.write_all_at(bytes, offset))
+        .unwrap_or_else(|error| panic!("writing {}: {error}", file.display()));
+}
+
+/// A memory store for ledgers a test needs beside the one under test.
+pub fn memory_store() -> Arc<dyn SegmentStore> {
     Arc::new(MemoryStore::new())
 }
 

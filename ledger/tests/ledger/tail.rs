@@ -1,4 +1,4 @@
-//! The live tail, checkpoints, proofs and the on-disk tree.
+//! The live tail, checkpoints, proofs and the on-disk tree, on both backends.
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -10,7 +10,15 @@ use residence_ledger::ledger::{Ledger, Subscription};
 use residence_ledger::record::{Position, StoredRecord};
 use residence_ledger::verify::{CheckpointProblem, VerifyError, VerifyOptions, verify};
 
-use crate::support::{config, make_store, open, origin, record, request, signer};
+use crate::support::{
+    Backend, Backing, backend_tests, config, open, origin, record, request, signer, write_at,
+};
+
+backend_tests!(
+    a_subscription_catches_up_then_follows_new_appends,
+    checkpoints_are_signed_stored_and_checked_by_verify,
+    the_disk_tree_survives_reopening_and_is_rebuilt_when_deleted,
+);
 
 async fn next(subscription: &mut Subscription) -> Option<StoredRecord> {
     poll_fn(|cx| Pin::new(&mut *subscription).poll_next(cx))
@@ -18,9 +26,9 @@ async fn next(subscription: &mut Subscription) -> Option<StoredRecord> {
         .map(|item| item.expect("reads"))
 }
 
-#[test]
-fn a_subscription_catches_up_then_follows_new_appends() {
-    let ledger = Arc::new(open(make_store()));
+fn a_subscription_catches_up_then_follows_new_appends(backend: Backend) {
+    let backing = Backing::new(backend);
+    let ledger = Arc::new(open(backing.store()));
     for n in 0..3 {
         ledger
             .append_blocking(request(vec![record(n, &["person:a"])]))
@@ -82,15 +90,11 @@ fn a_subscription_catches_up_then_follows_new_appends() {
     assert_eq!(rest, [4, 5]);
 }
 
-#[test]
-fn checkpoints_are_signed_stored_and_checked_by_verify() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let checkpoints = dir.path().join("checkpoints");
-    let store = make_store();
-    let mut ledger_config = config(Arc::clone(&store));
-    ledger_config.checkpoint_dir = Some(checkpoints.clone());
-    ledger_config.tree_dir = Some(dir.path().join("tree"));
-    let ledger = Ledger::open(ledger_config).expect("opens");
+fn checkpoints_are_signed_stored_and_checked_by_verify(backend: Backend) {
+    let backing = Backing::new(backend);
+    let checkpoints = backing.path("checkpoints");
+    let store = backing.store();
+    let ledger = checkpointing_ledger(&backing, Arc::clone(&store));
     let (signer, verifier) = signer();
 
     let empty = ledger
@@ -144,20 +148,6 @@ fn checkpoints_are_signed_stored_and_checked_by_verify() {
     let report = verify(&*store, &options, &mut |_| {}).expect("verifies");
     assert_eq!((report.records, report.checkpoints), (8, 2));
 
-    // Any flipped bit of a stored checkpoint is detected.
-    let original = std::fs::read(&file).expect("reads");
-    for bit in 0..original.len() * 8 {
-        let mut damaged = original.clone();
-        damaged[bit / 8] ^= 1 << (bit % 8);
-        std::fs::write(&file, &damaged).expect("writes");
-        let result = verify(&*store, &options, &mut |_| {});
-        assert!(
-            matches!(result, Err(VerifyError::Checkpoint { .. })),
-            "bit {bit} of the checkpoint went unnoticed: {result:?}"
-        );
-    }
-    std::fs::write(&file, &original).expect("writes");
-
     // A checkpoint beyond the log means records were lost.
     drop(ledger);
     store.truncate_torn(6).expect("truncates");
@@ -172,13 +162,66 @@ fn checkpoints_are_signed_stored_and_checked_by_verify() {
     }
 }
 
+/// A ledger over `store` that keeps its tree and checkpoints in the backing's directory.
+fn checkpointing_ledger(
+    backing: &Backing,
+    store: Arc<dyn residence_ledger::store::SegmentStore>,
+) -> Ledger {
+    let mut ledger_config = config(store);
+    ledger_config.checkpoint_dir = Some(backing.path("checkpoints"));
+    ledger_config.tree_dir = Some(backing.path("tree"));
+    Ledger::open(ledger_config).expect("opens")
+}
+
+/// The stored checkpoint is the same file whatever the backend, so this runs on one.
 #[test]
-fn the_disk_tree_survives_reopening_and_is_rebuilt_when_deleted() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = make_store();
+fn every_flipped_bit_of_a_stored_checkpoint_is_detected() {
+    let backing = Backing::new(Backend::Memory);
+    let store = backing.store();
+    let ledger = checkpointing_ledger(&backing, Arc::clone(&store));
+    let (signer, verifier) = signer();
+    for n in 0..7 {
+        ledger
+            .append_blocking(request(vec![record(n, &["person:a"])]))
+            .expect("appends");
+    }
+    ledger.checkpoint(&signer).expect("checkpoint");
+    let checkpoints = backing.path("checkpoints");
+    let file = checkpoints.join("00000000000000000007.note");
+    let keys = [verifier];
+    let origin = origin();
+    let options = VerifyOptions {
+        origin: &origin,
+        checkpoint_dir: Some(&checkpoints),
+        keys: &keys,
+    };
+    assert_eq!(
+        verify(&*store, &options, &mut |_| {})
+            .expect("verifies")
+            .checkpoints,
+        1
+    );
+    let original = std::fs::read(&file).expect("reads");
+    for bit in 0..original.len() * 8 {
+        let mut damaged = original.clone();
+        damaged[bit / 8] ^= 1 << (bit % 8);
+        // Overwritten in place: truncating and rewriting makes ext4 flush the file each time.
+        write_at(&file, 0, &damaged);
+        let result = verify(&*store, &options, &mut |_| {});
+        assert!(
+            matches!(result, Err(VerifyError::Checkpoint { .. })),
+            "bit {bit} of the checkpoint went unnoticed: {result:?}"
+        );
+    }
+    write_at(&file, 0, &original);
+    verify(&*store, &options, &mut |_| {}).expect("verifies again");
+}
+
+fn the_disk_tree_survives_reopening_and_is_rebuilt_when_deleted(backend: Backend) {
+    let backing = Backing::new(backend);
     let tree_config = || {
-        let mut ledger_config = config(Arc::clone(&store));
-        ledger_config.tree_dir = Some(dir.path().join("tree"));
+        let mut ledger_config = config(backing.store());
+        ledger_config.tree_dir = Some(backing.path("tree"));
         ledger_config
     };
     let root = {
@@ -194,7 +237,7 @@ fn the_disk_tree_survives_reopening_and_is_rebuilt_when_deleted() {
     let ledger = Ledger::open(tree_config()).expect("reopens");
     assert_eq!(ledger.tree_head(), root);
     drop(ledger);
-    std::fs::remove_dir_all(dir.path().join("tree")).expect("deletes");
+    std::fs::remove_dir_all(backing.path("tree")).expect("deletes");
     let ledger = Ledger::open(tree_config()).expect("reopens");
     assert_eq!(ledger.tree_head(), root, "rebuilt from the log");
     ledger
@@ -207,7 +250,7 @@ fn the_disk_tree_survives_reopening_and_is_rebuilt_when_deleted() {
         keys: &[],
     };
     assert_eq!(
-        verify(&*store, &options, &mut |_| {})
+        verify(&**ledger.store(), &options, &mut |_| {})
             .expect("verifies")
             .root,
         ledger.tree_head().1
