@@ -51,8 +51,22 @@ pub fn normalise_text(field: &'static str, raw: &str, max: usize) -> Result<Stri
     if raw.chars().any(char::is_control) {
         return Err(TextError::ControlCharacter { field });
     }
-    let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    let text: String = folded.nfc().collect();
+    // Fast path (replay decodes millions of stored, already normalised values): text that is
+    // already folded (single ASCII spaces between words, none at the ends) and quick-checks as
+    // NFC is its own normal form; only other text is rebuilt.
+    let folded_already = !raw.starts_with(char::is_whitespace)
+        && !raw.ends_with(char::is_whitespace)
+        && !raw.contains("  ")
+        && !raw.chars().any(|c| c.is_whitespace() && c != ' ');
+    let text: String = if folded_already
+        && unicode_normalization::is_nfc_quick(raw.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        raw.to_owned()
+    } else {
+        let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        folded.nfc().collect()
+    };
     if text.is_empty() {
         return Err(TextError::Empty { field });
     }
