@@ -393,8 +393,8 @@ fn open_run(dir: &Path, records: u64, payload: &[u8]) -> anyhow::Result<(f64, f6
     drop(directory);
     // The log itself; the derived tree and index caches are reported apart.
     let disk = dir_bytes(&dir.join("segments"))? as f64 / records as f64;
-    let derived = (dir_bytes(&dir.join("tree"))? + dir_bytes(&dir.join("index"))?) as f64
-        / records as f64;
+    let derived =
+        (dir_bytes(&dir.join("tree"))? + dir_bytes(&dir.join("index"))?) as f64 / records as f64;
     println!("derived files (tree, index caches): {derived:.1} B/record");
     Ok((seconds, resident, disk))
 }
