@@ -1,4 +1,4 @@
-//! The command line: `residence serve | verify | backup | checkpoint | bench …`.
+//! The command line: `residence serve | verify | backup | checkpoint | generate | import | bench …`.
 //!
 //! Each subcommand is a thin layer over library calls; this is the only place that turns typed
 //! errors into `anyhow` reports for people, with the file, position or field at fault.
@@ -37,6 +37,12 @@ pub enum Command {
     Backup(BackupArgs),
     /// Sign and store a checkpoint of the ledger's current head, and print it.
     Checkpoint(DataArgs),
+    /// Generate a deterministic synthetic population's command history (NDJSON) and its
+    /// statistics (FILE.stats.json).
+    Generate(GenerateArgs),
+    /// Record a command file (NDJSON, see `residence_api::import`) into a ledger on the clock
+    /// the file supplies.
+    Import(ImportArgs),
     /// Benchmarks (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -75,12 +81,56 @@ pub struct BackupArgs {
     pub to: PathBuf,
 }
 
+/// Options of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Persons in the initial population.
+    #[arg(long)]
+    pub persons: u64,
+    /// The seed of every random choice.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// The last day simulated (YYYY-MM-DD).
+    #[arg(long)]
+    pub until: chrono::NaiveDate,
+    /// The command file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Options of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The command file.
+    pub file: PathBuf,
+    /// The ledger directory (created when missing).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Derive the keys and origin of a new ledger from this seed (64 hex digits), for
+    /// byte-identical ledgers.
+    #[arg(long, value_parser = parse_seed)]
+    pub key_seed: Option<[u8; 32]>,
+    /// Stop at the first rejected command.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+fn parse_seed(text: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(text).map_err(|error| format!("not hexadecimal: {error}"))?;
+    bytes
+        .try_into()
+        .map_err(|bytes: Vec<u8>| format!("must be 32 bytes (64 hex digits), got {}", bytes.len()))
+}
+
 /// `bench …`.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// The ledger: durable appends from 1/16/256 writers, bulk import, verification, open time,
     /// memory and disk per record, each beside the plain-file baseline of the same run.
     Ledger(bench::ledger::LedgerBenchArgs),
+    /// Projections: replay beside a decode-only baseline, point-in-time queries, memory per
+    /// person, snapshot write and start-up, on a synthetic population.
+    Projections(bench::projections::ProjectionsBenchArgs),
     /// The physical limits of this machine: blake3, fdatasync, sequential writes, JSON.
     Limits(DirArgs),
 }
@@ -118,7 +168,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => verify(&args),
         Command::Backup(args) => backup::run(&args.data, &args.to),
         Command::Checkpoint(args) => checkpoint(&args),
+        Command::Generate(args) => generate(&args),
+        Command::Import(args) => import(&args),
         Command::Bench(BenchCommand::Ledger(args)) => bench::ledger::run(&args),
+        Command::Bench(BenchCommand::Projections(args)) => bench::projections::run(&args),
         Command::Bench(BenchCommand::Limits(args)) => {
             let limits = bench::limits::measure(&args.dir)?;
             bench::limits::print(&limits);
@@ -143,6 +196,78 @@ fn verify(args: &DataArgs) -> anyhow::Result<()> {
         report.bytes_hashed as f64 / 1e6,
         report.bytes_hashed as f64 / 1e6 / seconds.max(1e-9)
     );
+    Ok(())
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
+    let options = crate::generate::GenerateOptions {
+        persons: args.persons,
+        seed: args.seed,
+        until: args.until,
+    };
+    let start = crate::generate::sim::START;
+    let days = (args.until - start).num_days().max(0) as u64 + 1;
+    let bar = progress::bar(days, &format!("generating {}", args.out.display()), "days");
+    let started = std::time::Instant::now();
+    let outcome = crate::generate::generate_file(&options, &args.out, &mut |day| {
+        bar.set_position((day - start).num_days().max(0) as u64 + 1);
+    });
+    bar.finish_and_clear();
+    let stats = outcome?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "ok: {} commands, {} events, {} persons recorded ({} living) in {seconds:.1} s ({:.0} commands/s); statistics in {}",
+        stats.commands,
+        stats.events,
+        stats.persons.recorded,
+        stats.persons.living,
+        stats.commands as f64 / seconds.max(1e-9),
+        crate::generate::stats_path(&args.out).display()
+    );
+    let rejected: u64 = stats.rejections.values().sum();
+    if rejected > 0 {
+        anyhow::bail!(
+            "the generator's own commands were refused {rejected} times (a generator bug): {:?}",
+            stats.rejections
+        );
+    }
+    Ok(())
+}
+
+fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    let options = crate::import::ImportOptions {
+        file: args.file.clone(),
+        data: args.data.clone(),
+        key_seed: args.key_seed,
+        strict: args.strict,
+    };
+    let size = crate::import::file_size(&args.file);
+    let bar = progress::bar(size, &format!("importing {}", args.file.display()), "bytes");
+    let started = std::time::Instant::now();
+    let outcome = crate::import::import(&options, &mut |bytes| bar.set_position(bytes));
+    bar.finish_and_clear();
+    let report = outcome.with_context(|| format!("importing {}", args.file.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "ok: {} commands recorded ({} events, {:.0} commands/s, {:.0} events/s), {} already recorded, {} rejected; {} records, head {}",
+        report.recorded,
+        report.events,
+        report.recorded as f64 / seconds.max(1e-9),
+        report.events as f64 / seconds.max(1e-9),
+        report.already_recorded,
+        report.rejected,
+        report.size,
+        report.head
+    );
+    for (code, count) in &report.rejections_by_code {
+        println!("rejected {count} × {code}");
+    }
+    for rejected in report.rejected_lines.iter().take(20) {
+        println!(
+            "line {}: {} ({}) rejected: {}",
+            rejected.line, rejected.command, rejected.request_id, rejected.code
+        );
+    }
     Ok(())
 }
 

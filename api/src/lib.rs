@@ -7,6 +7,8 @@
 pub mod backup;
 pub mod bench;
 pub mod cli;
+pub mod generate;
 pub mod http;
+pub mod import;
 pub mod progress;
 pub mod register;

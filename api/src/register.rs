@@ -182,7 +182,7 @@ impl Register {
     /// [`CommandError`]: a rejection, a conflict, a reused request id, or a ledger failure.
     pub async fn execute(&self, request: &CommandRequest) -> Result<CommandOutcome, CommandError> {
         let ids = RequestIds::new(request)?;
-        let digest = request_digest(request);
+        let digest = request_digest(&request.recorder, &request.command);
         if let Some(outcome) = self.replay(&ids, &digest)? {
             return Ok(outcome);
         }
@@ -201,7 +201,16 @@ impl Register {
                 .events
                 .iter()
                 .enumerate()
-                .map(|(index, event)| self.new_record(request, &ids, &digest, index, event))
+                .map(|(index, event)| {
+                    new_record(
+                        &request.request_id,
+                        &request.recorder,
+                        request.command.name(),
+                        &digest,
+                        ids.event_id(index),
+                        event,
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let append = AppendRequest {
                 records,
@@ -298,62 +307,71 @@ impl Register {
     fn fold(&self, tags: &[Tag]) -> Result<(State, Option<Position>), CommandError> {
         let head = self.ledger.head().size;
         let seen = head.checked_sub(1).map(Position);
-        let mut positions = Vec::new();
+        // Records carrying several of the tags are read once per tag and kept once, by
+        // position; a tag's records are read page by page by following its back-links.
+        let mut records = std::collections::BTreeMap::new();
         for tag in tags {
             let mut after = None;
             loop {
-                let page = self.ledger.positions_by_tag(tag, after, TAG_PAGE);
+                let page = self.ledger.read_by_tag(tag, after, TAG_PAGE)?;
                 let done = page.len() < TAG_PAGE;
-                after = page.last().copied();
-                positions.extend(page.into_iter().filter(|position| position.0 < head));
+                after = page.last().map(|stored| stored.record.position);
+                for stored in page {
+                    if stored.record.position.0 < head {
+                        records.entry(stored.record.position).or_insert(stored);
+                    }
+                }
                 if done || after.is_some_and(|last| last.0 + 1 >= head) {
                     break;
                 }
             }
         }
-        positions.sort_unstable();
-        positions.dedup();
-        let mut recorded = Vec::with_capacity(positions.len());
-        for position in positions {
-            let stored = self.ledger.read(position)?;
+        let mut recorded = Vec::with_capacity(records.len());
+        for stored in records.values() {
             recorded.push((
                 DomainEventId::from_bytes(stored.record.event_id.0),
-                decode(&stored)?,
+                decode(stored)?,
             ));
         }
         let state = State::from_recorded(recorded.iter().map(|(id, event)| (*id, event)));
         Ok((state, seen))
     }
+}
 
-    fn new_record(
-        &self,
-        request: &CommandRequest,
-        ids: &RequestIds,
-        digest: &str,
-        index: usize,
-        event: &Event,
-    ) -> Result<NewRecord, CommandError> {
-        let metadata = Metadata {
-            request_id: request.request_id.clone(),
-            request_digest: digest.to_owned(),
-            actor: request.recorder.actor,
-            actor_id: request.recorder.actor_id.clone(),
-            office: request.recorder.office.clone(),
-            command: request.command.name().to_owned(),
-        };
-        Ok(NewRecord {
-            event_id: ids.event_id(index),
-            event_type: EventType::new(event.event_type().as_str())?,
-            schema_version: SchemaVersion::new(event.schema_version())?,
-            tags: event
-                .tags()
-                .iter()
-                .map(|tag: &DomainTag| Tag::new(tag.to_string()))
-                .collect::<Result<_, _>>()?,
-            metadata: serde_json::to_vec(&metadata).unwrap_or_default(),
-            payload: event.encode(),
-        })
-    }
+/// The ledger record of the `index`-th event of a command: its event id, type, version, the
+/// event's tags, the metadata every record of a request carries, and the payload. Imports build
+/// their records here too, so an imported request is found by a later retry through the API.
+///
+/// # Errors
+/// [`CommandError::Format`] when a domain value does not fit the record format (a bug).
+pub(crate) fn new_record(
+    request_id: &str,
+    recorder: &Recorder,
+    command_name: &str,
+    digest: &str,
+    event_id: EventId,
+    event: &Event,
+) -> Result<NewRecord, CommandError> {
+    let metadata = Metadata {
+        request_id: request_id.to_owned(),
+        request_digest: digest.to_owned(),
+        actor: recorder.actor,
+        actor_id: recorder.actor_id.clone(),
+        office: recorder.office.clone(),
+        command: command_name.to_owned(),
+    };
+    Ok(NewRecord {
+        event_id,
+        event_type: EventType::new(event.event_type().as_str())?,
+        schema_version: SchemaVersion::new(event.schema_version())?,
+        tags: event
+            .tags()
+            .iter()
+            .map(|tag: &DomainTag| Tag::new(tag.to_string()))
+            .collect::<Result<_, _>>()?,
+        metadata: serde_json::to_vec(&metadata).unwrap_or_default(),
+        payload: event.encode(),
+    })
 }
 
 /// Decodes a stored record's payload into a domain event.
@@ -376,18 +394,26 @@ pub fn decode(stored: &StoredRecord) -> Result<Event, CommandError> {
 /// The event ids of one request: `blake3_keyed(key, index)[..16]`, where the key is derived
 /// from the recording account and the request id, so two accounts' request ids never collide.
 #[derive(Debug)]
-struct RequestIds {
+pub(crate) struct RequestIds {
     key: [u8; 32],
 }
 
 impl RequestIds {
     fn new(request: &CommandRequest) -> Result<Self, CommandError> {
-        let id = request.request_id.as_bytes();
+        Self::derive(&request.recorder.actor_id, &request.request_id)
+    }
+
+    /// The event ids of request `request_id` recorded by account `actor_id`.
+    ///
+    /// # Errors
+    /// [`CommandError::InvalidRequestId`] for an empty or too long request id.
+    pub(crate) fn derive(actor_id: &str, request_id: &str) -> Result<Self, CommandError> {
+        let id = request_id.as_bytes();
         if id.is_empty() || id.len() > REQUEST_ID_BYTES_MAX {
             return Err(CommandError::InvalidRequestId);
         }
-        let mut material = Vec::with_capacity(id.len() + request.recorder.actor_id.len() + 8);
-        for part in [request.recorder.actor_id.as_bytes(), id] {
+        let mut material = Vec::with_capacity(id.len() + actor_id.len() + 8);
+        for part in [actor_id.as_bytes(), id] {
             material.extend_from_slice(&(part.len() as u32).to_le_bytes());
             material.extend_from_slice(part);
         }
@@ -396,7 +422,8 @@ impl RequestIds {
         })
     }
 
-    fn event_id(&self, index: usize) -> EventId {
+    /// The id of the request's `index`-th event.
+    pub(crate) fn event_id(&self, index: usize) -> EventId {
         let hash = blake3::keyed_hash(&self.key, &(index as u64).to_le_bytes());
         let mut id = [0_u8; 16];
         id.copy_from_slice(&hash.as_bytes()[..16]);
@@ -406,13 +433,13 @@ impl RequestIds {
 
 /// A digest of what the request asks (command and recording account), so a retry with the same
 /// content is recognised and one with other content refused.
-fn request_digest(request: &CommandRequest) -> String {
-    let command = serde_json::to_vec(&request.command).unwrap_or_default();
+pub(crate) fn request_digest(recorder: &Recorder, command: &Command) -> String {
+    let command = serde_json::to_vec(command).unwrap_or_default();
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"residence-api v1 request digest\0");
-    hasher.update(request.recorder.actor.as_str().as_bytes());
+    hasher.update(recorder.actor.as_str().as_bytes());
     hasher.update(&[0]);
-    hasher.update(request.recorder.actor_id.as_bytes());
+    hasher.update(recorder.actor_id.as_bytes());
     hasher.update(&[0]);
     hasher.update(&command);
     hasher.finalize().to_hex().to_string()

@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod ledger;
 pub mod limits;
+pub mod projections;
 
 use std::path::Path;
 use std::time::Duration;
