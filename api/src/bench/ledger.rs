@@ -301,9 +301,11 @@ async fn join_latencies(
 }
 
 const BULK_BATCH: u64 = 4096;
+/// Threads preparing and submitting bulk batches.
+const BULK_THREADS: usize = 4;
 
-/// Appends `records` in batches of 4096 from two threads; returns events/s and the size of one
-/// encoded frame.
+/// Appends `records` in batches of 4096 from four threads (so the sequencer always has the next
+/// batches queued while one is being synced); returns events/s and the size of one encoded frame.
 fn bulk_import(dir: &Path, records: u64, payload: &[u8]) -> anyhow::Result<(f64, usize)> {
     let directory = LedgerDirectory::open(dir, &bench_options())?;
     let ledger = directory.ledger();
@@ -312,7 +314,7 @@ fn bulk_import(dir: &Path, records: u64, payload: &[u8]) -> anyhow::Result<(f64,
     let next = std::sync::atomic::AtomicU64::new(0);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let mut threads = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..BULK_THREADS {
             threads.push(scope.spawn(|| -> anyhow::Result<()> {
                 loop {
                     let first = next.fetch_add(BULK_BATCH, std::sync::atomic::Ordering::Relaxed);
