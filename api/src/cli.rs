@@ -133,6 +133,10 @@ pub enum BenchCommand {
     Projections(bench::projections::ProjectionsBenchArgs),
     /// The physical limits of this machine: blake3, fdatasync, sequential writes, JSON.
     Limits(DirArgs),
+    /// The realistic population end to end: generate, import, verify, open, replay, queries,
+    /// proofs, each beside its same-run limit, and the statistics cross-check (fails when the
+    /// projections' population differs from the generator's statistics).
+    Population(bench::suite::PopulationBenchArgs),
 }
 
 /// `--dir DIR` for scratch files.
@@ -172,6 +176,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import(&args),
         Command::Bench(BenchCommand::Ledger(args)) => bench::ledger::run(&args),
         Command::Bench(BenchCommand::Projections(args)) => bench::projections::run(&args),
+        Command::Bench(BenchCommand::Population(args)) => bench::suite::run(&args),
         Command::Bench(BenchCommand::Limits(args)) => {
             let limits = bench::limits::measure(&args.dir)?;
             bench::limits::print(&limits);

@@ -4,6 +4,8 @@
 //! domain, the ledger, projections and snapshots together. Library code here returns typed
 //! errors; only the command-line layer (`cli`) turns them into `anyhow` reports for people.
 
+pub mod access_log;
+pub mod auth;
 pub mod backup;
 pub mod bench;
 pub mod cli;

@@ -159,16 +159,44 @@ struct Metadata {
     command: String,
 }
 
+/// A hook run after a command's state was read and decided and before its append: tests use
+/// it to force a real race between two commands (production servers have none).
+pub type BeforeAppend = Arc<
+    dyn Fn(&CommandRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// Records commands on a ledger.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Register {
     ledger: Arc<Ledger>,
+    before_append: Option<BeforeAppend>,
+}
+
+impl std::fmt::Debug for Register {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Register")
+            .field("ledger", &self.ledger)
+            .field("before_append", &self.before_append.is_some())
+            .finish()
+    }
 }
 
 impl Register {
     /// A register over `ledger`.
     pub fn new(ledger: Arc<Ledger>) -> Self {
-        Self { ledger }
+        Self {
+            ledger,
+            before_append: None,
+        }
+    }
+
+    /// The same register with a hook between read-and-decide and append.
+    #[must_use]
+    pub fn with_before_append(mut self, hook: BeforeAppend) -> Self {
+        self.before_append = Some(hook);
+        self
     }
 
     /// The ledger.
@@ -212,6 +240,9 @@ impl Register {
                     )
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            if let Some(hook) = &self.before_append {
+                hook(request).await;
+            }
             let append = AppendRequest {
                 records,
                 condition: Some(Condition {

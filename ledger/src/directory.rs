@@ -151,7 +151,7 @@ pub struct LedgerDirectory {
     manifest: Manifest,
     keys: LedgerKeys,
     key_name: KeyName,
-    ledger: Ledger,
+    ledger: Arc<Ledger>,
     store_report: OpenReport,
 }
 
@@ -201,7 +201,7 @@ impl LedgerDirectory {
             manifest,
             keys,
             key_name,
-            ledger,
+            ledger: Arc::new(ledger),
             store_report,
         };
         directory.write_public_key()?;
@@ -211,6 +211,11 @@ impl LedgerDirectory {
     /// The ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    /// The ledger, shared (for servers whose tasks outlive a borrow of the directory).
+    pub fn shared_ledger(&self) -> Arc<Ledger> {
+        Arc::clone(&self.ledger)
     }
 
     /// The directory.

@@ -1,0 +1,263 @@
+//! The access log: who read whose personal data, what, when and why.
+//!
+//! Why a second ledger: reads of personal data must be as accountable as writes (Law on
+//! Residence Art 13; Decree 13/2023 on personal data protection), so the access log gets the
+//! same guarantees as the register itself: hash-chained records, group-committed with fsync, a
+//! Merkle tree and signed checkpoints, `residence verify --data DATA/access`. It lives in its
+//! own ledger directory (`DATA/access/`, its own keys and origin) so that access entries never
+//! mix with the register's history and can be retained and erased on their own schedule.
+//!
+//! An entry is appended and durable **before** the data leaves the server: a handler calls
+//! [`AccessLog::record`] and awaits it before it builds its response, so a crash can lose a
+//! response but never the trace of a read that was answered.
+//!
+//! Record layout: event type `access.read`, version 1; tags `token:<id>` (who) and the subject
+//! (`person:<16 hex>`, `household:<16 hex>`, `pin:<12 digits>`, blinded by the ledger like every
+//! PIN tag, or `unit:<scheme>:<code>`), so an auditor can list the reads of one person or by
+//! one token; metadata `{"token": id, "role": role}`; payload [`AccessEntry`] as JSON.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use residence_ledger::directory::{DirectoryError, DirectoryOptions, LedgerDirectory};
+use residence_ledger::ledger::{AppendRequest, Ledger, NewRecord};
+use residence_ledger::record::{EventId, EventType, Payload, Position, SchemaVersion, Tag};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Principal;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+
+/// The access log's directory inside the data directory.
+pub const ACCESS_DIR: &str = "access";
+/// The event type of an access entry.
+pub const ACCESS_EVENT_TYPE: &str = "access.read";
+/// The longest purpose accepted, in characters.
+pub const PURPOSE_CHARS_MAX: usize = 200;
+
+/// Why personal data is read: the `X-Purpose` header (e.g. "CT07 confirmation request
+/// 2026/123", "court case 45/2026/DS-ST"), required on every personal-data read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purpose(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Purpose {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get("x-purpose")
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .ok_or(ApiError::PurposeRequired)?;
+        let chars = value.chars().count();
+        if chars == 0 || chars > PURPOSE_CHARS_MAX || value.chars().any(char::is_control) {
+            return Err(ApiError::PurposeRequired);
+        }
+        Ok(Purpose(value.to_owned()))
+    }
+}
+
+/// One read of personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    /// The token's public id.
+    pub token: String,
+    /// Its role.
+    pub role: String,
+    /// What was read: the operation (e.g. `person.residence`, `household.book`).
+    pub action: String,
+    /// Whose data: a tag text (`person:…`, `household:…`, `pin:…`, `unit:…`).
+    pub subject: String,
+    /// The query's parameters that shape the answer (date, as-known-at), for the record.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// Why (the `X-Purpose` header).
+    pub purpose: String,
+}
+
+/// An access entry as read back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessRecord {
+    /// Its position in the access log.
+    pub position: u64,
+    /// When it was recorded (µs since the Unix epoch, UTC).
+    pub recorded_at_micros: i64,
+    /// Its record hash (hex).
+    pub record_hash: String,
+    /// The entry (`None` if its payload was erased).
+    pub entry: Option<AccessEntry>,
+}
+
+/// The access log of a data directory.
+#[derive(Debug)]
+pub struct AccessLog {
+    directory: LedgerDirectory,
+    ledger: Arc<Ledger>,
+    id_key: [u8; 32],
+    counter: AtomicU64,
+}
+
+impl AccessLog {
+    /// Opens (creating on first start) the access log in `DATA/access`, with the same clock
+    /// and key source as the register. `id_key` derives the entries' event ids (random in
+    /// production, a seed in tests so that their bytes are reproducible).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] naming the file at fault.
+    pub fn open(
+        data: &Path,
+        options: &DirectoryOptions,
+        id_key: [u8; 32],
+    ) -> Result<AccessLog, DirectoryError> {
+        let directory = LedgerDirectory::open(&data.join(ACCESS_DIR), options)?;
+        let ledger = directory.shared_ledger();
+        let counter = AtomicU64::new(ledger.head().size);
+        Ok(AccessLog {
+            directory,
+            ledger,
+            id_key,
+            counter,
+        })
+    }
+
+    /// The access log's ledger directory (checkpoints, keys).
+    pub fn directory(&self) -> &LedgerDirectory {
+        &self.directory
+    }
+
+    /// Records a read and waits until it is durable; returns its position.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the entry could not be made durable: the caller must then
+    /// not answer with the data.
+    pub async fn record(
+        &self,
+        principal: &Principal,
+        action: &str,
+        subject: &str,
+        detail: String,
+        purpose: &Purpose,
+    ) -> Result<u64, ApiError> {
+        let entry = AccessEntry {
+            token: principal.token_id.clone(),
+            role: principal.role.as_str().to_owned(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            detail,
+            purpose: purpose.0.clone(),
+        };
+        let record = self.new_record(&entry).map_err(|error| {
+            tracing::error!(%error, "an access entry does not fit the record format");
+            ApiError::Internal
+        })?;
+        let outcome = self
+            .ledger
+            .append(AppendRequest {
+                records: vec![record],
+                condition: None,
+                recorded_at: None,
+            })
+            .await
+            .map_err(|error| {
+                tracing::error!(error = %crate::http::error::error_chain(&error), "the access log refused an entry");
+                ApiError::Unavailable
+            })?;
+        outcome
+            .records
+            .first()
+            .map(|appended| appended.position.0)
+            .ok_or(ApiError::Internal)
+    }
+
+    fn new_record(
+        &self,
+        entry: &AccessEntry,
+    ) -> Result<NewRecord, residence_ledger::record::InvalidValue> {
+        let number = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(
+            &blake3::keyed_hash(&self.id_key, &number.to_le_bytes()).as_bytes()[..16],
+        );
+        let mut tags = vec![Tag::new(format!("token:{}", entry.token))?];
+        if let Ok(subject) = Tag::new(entry.subject.clone()) {
+            tags.push(subject);
+        }
+        let metadata = serde_json::json!({ "token": entry.token, "role": entry.role });
+        Ok(NewRecord {
+            event_id: EventId(id),
+            event_type: EventType::new(ACCESS_EVENT_TYPE)?,
+            schema_version: SchemaVersion::new(1)?,
+            tags,
+            metadata: serde_json::to_vec(&metadata).unwrap_or_default(),
+            payload: serde_json::to_vec(entry).unwrap_or_default(),
+        })
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> u64 {
+        self.ledger.head().size
+    }
+
+    /// Whether the log is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Up to `limit` entries from position `from`.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the log cannot be read.
+    pub fn read(&self, from: u64, limit: u64) -> Result<Vec<AccessRecord>, ApiError> {
+        let size = self.len();
+        if from >= size || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let to = size.min(from.saturating_add(limit));
+        let stored = self
+            .ledger
+            .read_range(Position(from), Position(to))
+            .map_err(|error| {
+                tracing::error!(%error, "reading the access log failed");
+                ApiError::Unavailable
+            })?;
+        Ok(stored
+            .into_iter()
+            .map(|stored| AccessRecord {
+                position: stored.record.position.0,
+                recorded_at_micros: stored.record.recorded_at.micros(),
+                record_hash: stored.record_hash.to_string(),
+                entry: match &stored.payload {
+                    Payload::Present { bytes, .. } => serde_json::from_slice(bytes).ok(),
+                    Payload::Erased { .. } => None,
+                },
+            })
+            .collect())
+    }
+}
+
+/// A personal-data read's accountability: the caller and the purpose, extracted together so a
+/// handler cannot forget either.
+#[derive(Debug, Clone)]
+pub struct Accountable {
+    /// Who.
+    pub principal: Principal,
+    /// Why.
+    pub purpose: Purpose,
+}
+
+impl FromRequestParts<Arc<AppState>> for Accountable {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let purpose = Purpose::from_request_parts(parts, state).await?;
+        Ok(Accountable { principal, purpose })
+    }
+}

@@ -1,0 +1,550 @@
+//! Who is calling: bearer tokens, roles and jurisdictions.
+//!
+//! Why tokens are random and stored hashed: a token is a password for a machine or a person's
+//! session. The server keeps only `blake3(token)` in `DATA/tokens.json`, so a copy of the data
+//! directory (a backup, a disk sent for repair) cannot be used to call the API. A token is shown
+//! once, by `residence tokens create`, and never again.
+//!
+//! Roles follow the people who use the register (DOMAIN.md, Law on Residence Art 2.4, 35):
+//! - **officer**: a residence officer of a commune police office. Records changes only for
+//!   addresses in their jurisdiction (a set of communes); reads persons to do so.
+//! - **supervisor**: a provincial supervisor (the officer's direct superior in Art 35); records
+//!   anything in the provinces of their jurisdiction, including annulments.
+//! - **auditor**: reads and verifies everything (records, proofs, the access log); never writes.
+//! - **court**: histories and point-in-time proofs of persons; never writes.
+//! - **admin**: operates the server (tokens, checkpoints, metrics); reads no personal data.
+//! - **population-database**: the data-sharing feed of the national population database
+//!   (persons recorded, deaths, PIN changes); records only what that actor may.
+//!
+//! The tokens file is re-read when a presented token is not known and the file changed, so
+//! `residence tokens create` takes effect on a running server without a restart.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use rand::TryRngCore as _;
+use residence_domain::context::Actor;
+use residence_domain::units::{ProvinceCode, Scheme, UnitCode, UnitRef, registry};
+use serde::{Deserialize, Serialize};
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+
+/// The file holding the hashed tokens, in the data directory.
+pub const TOKENS_FILE: &str = "tokens.json";
+/// The prefix of every token (so leaked tokens are easy to find in logs and repositories).
+pub const TOKEN_PREFIX: &str = "rsd_";
+
+/// A role (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A commune residence officer.
+    Officer,
+    /// A provincial supervisor.
+    Supervisor,
+    /// An auditor.
+    Auditor,
+    /// A court.
+    Court,
+    /// An administrator.
+    Admin,
+    /// The national population database's feed.
+    PopulationDatabase,
+}
+
+impl Role {
+    /// Every role, in a stable order.
+    pub const ALL: [Role; 6] = [
+        Role::Officer,
+        Role::Supervisor,
+        Role::Auditor,
+        Role::Court,
+        Role::Admin,
+        Role::PopulationDatabase,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Officer => "officer",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+            Role::Court => "court",
+            Role::Admin => "admin",
+            Role::PopulationDatabase => "population-database",
+        }
+    }
+
+    /// The domain actor this role records as; `None` for roles that never write.
+    pub fn actor(self) -> Option<Actor> {
+        match self {
+            Role::Officer => Some(Actor::Officer),
+            Role::Supervisor => Some(Actor::SuperiorOfficer),
+            Role::PopulationDatabase => Some(Actor::PopulationDatabase),
+            Role::Auditor | Role::Court | Role::Admin => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or_else(|| {
+                let names: Vec<_> = Role::ALL.iter().map(|role| role.as_str()).collect();
+                format!("unknown role {text:?} (one of {})", names.join(", "))
+            })
+    }
+}
+
+/// Where an officer or supervisor may record changes.
+///
+/// Text form of one entry: a commune `2025:00097` or `legacy:00001` (a bare five-digit code
+/// means the 2025 map), or a province `province:01` (2025 province codes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jurisdiction {
+    /// Communes of either map.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub communes: BTreeSet<UnitRef>,
+    /// Provinces of the 2025 map.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub provinces: BTreeSet<ProvinceCode>,
+}
+
+/// Why a jurisdiction entry was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JurisdictionError {
+    /// Not a commune or province reference.
+    #[error("{0:?} is not a unit (2025:NNNNN, legacy:NNNNN, NNNNN or province:NN)")]
+    Syntax(String),
+    /// A well-formed code that the administrative map does not have.
+    #[error("{0} is not a unit of the administrative map")]
+    Unknown(String),
+}
+
+impl Jurisdiction {
+    /// Parses entries as given on the command line (comma-separated lists are split by the
+    /// caller).
+    ///
+    /// # Errors
+    /// [`JurisdictionError`] naming the first bad entry.
+    pub fn parse<'a>(
+        entries: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Jurisdiction, JurisdictionError> {
+        let mut jurisdiction = Jurisdiction::default();
+        for entry in entries {
+            let entry = entry.trim();
+            if let Some(province) = entry.strip_prefix("province:") {
+                let code: ProvinceCode = province
+                    .parse()
+                    .map_err(|_| JurisdictionError::Syntax(entry.to_owned()))?;
+                if registry().province_name(Scheme::Y2025, code).is_none() {
+                    return Err(JurisdictionError::Unknown(entry.to_owned()));
+                }
+                jurisdiction.provinces.insert(code);
+                continue;
+            }
+            let unit = if entry.contains(':') {
+                entry.parse::<UnitRef>()
+            } else {
+                entry.parse::<UnitCode>().map(UnitRef::y2025)
+            }
+            .map_err(|_| JurisdictionError::Syntax(entry.to_owned()))?;
+            if registry().get(unit).is_none() {
+                return Err(JurisdictionError::Unknown(unit.to_string()));
+            }
+            jurisdiction.communes.insert(unit);
+        }
+        Ok(jurisdiction)
+    }
+
+    /// Whether nothing is covered.
+    pub fn is_empty(&self) -> bool {
+        self.communes.is_empty() && self.provinces.is_empty()
+    }
+
+    /// Whether `unit` lies in this jurisdiction, on either map: a legacy ward is covered by the
+    /// 2025 communes it became part of, and a 2025 commune by the legacy wards it took in (an
+    /// officer's jurisdiction does not change on 2025-07-01).
+    pub fn covers(&self, unit: UnitRef) -> bool {
+        if self.communes.contains(&unit) {
+            return true;
+        }
+        let registry = registry();
+        let successors: Vec<UnitRef> = match unit.scheme {
+            Scheme::Legacy => registry
+                .successors(unit.code)
+                .iter()
+                .map(|successor| UnitRef::y2025(successor.code))
+                .collect(),
+            Scheme::Y2025 => vec![unit],
+        };
+        if successors.iter().any(|new| self.communes.contains(new)) {
+            return true;
+        }
+        if unit.scheme == Scheme::Y2025
+            && self.communes.iter().any(|held| {
+                held.scheme == Scheme::Legacy
+                    && registry
+                        .successors(held.code)
+                        .iter()
+                        .any(|successor| successor.code == unit.code)
+            })
+        {
+            return true;
+        }
+        successors.iter().any(|new| {
+            registry
+                .province_of(*new)
+                .is_some_and(|province| self.provinces.contains(&province))
+        })
+    }
+
+    /// The entries in text form.
+    pub fn entries(&self) -> Vec<String> {
+        self.communes
+            .iter()
+            .map(ToString::to_string)
+            .chain(
+                self.provinces
+                    .iter()
+                    .map(|province| format!("province:{province}")),
+            )
+            .collect()
+    }
+}
+
+/// A token as stored: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// A public name of the token (the first 12 hex digits of its hash), used in logs and the
+    /// access log.
+    pub id: String,
+    /// `blake3(token)` in hex.
+    pub hash: String,
+    /// The role.
+    pub role: Role,
+    /// Who holds it (e.g. "officer Nguyễn Văn A, Phường Ba Đình").
+    pub label: String,
+    /// Where the holder may record changes (officers and supervisors).
+    #[serde(default)]
+    pub jurisdiction: Jurisdiction,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's public id.
+    pub token_id: String,
+    /// The role.
+    pub role: Role,
+    /// The holder.
+    pub label: String,
+    /// Where they may record changes.
+    pub jurisdiction: Jurisdiction,
+}
+
+impl Principal {
+    /// Refuses callers whose role is not in `allowed`.
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`].
+    pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
+        if allowed.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "the {} role may not do this",
+                self.role
+            )))
+        }
+    }
+
+    /// The account id recorded in the ledger's metadata (pseudonymous: the token id).
+    pub fn actor_id(&self) -> String {
+        format!("token:{}", self.token_id)
+    }
+}
+
+/// Why the tokens file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Reading or writing the file failed.
+    #[error("{operation} {} failed", path.display())]
+    Io {
+        /// What was being done.
+        operation: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a tokens file.
+    #[error("{} is not a valid tokens file", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// Where the JSON is wrong.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The operating system's random source failed.
+    #[error("the random source failed: {0}")]
+    Random(String),
+    /// An officer or supervisor token needs a jurisdiction; other roles must not have one.
+    #[error("{0}")]
+    Jurisdiction(String),
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TokensFile {
+    tokens: Vec<TokenRecord>,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    by_hash: HashMap<String, TokenRecord>,
+    modified: Option<SystemTime>,
+}
+
+/// The tokens of a data directory.
+#[derive(Debug)]
+pub struct TokenStore {
+    path: PathBuf,
+    table: RwLock<Table>,
+}
+
+fn hash_token(token: &str) -> String {
+    blake3::hash(token.as_bytes()).to_hex().to_string()
+}
+
+impl TokenStore {
+    /// Opens the tokens of the data directory `data` (a missing file means no tokens).
+    ///
+    /// # Errors
+    /// [`TokenError`] when the file exists but cannot be read or parsed.
+    pub fn open(data: &Path) -> Result<TokenStore, TokenError> {
+        let store = TokenStore {
+            path: data.join(TOKENS_FILE),
+            table: RwLock::new(Table::default()),
+        };
+        store.reload()?;
+        Ok(store)
+    }
+
+    fn modified(&self) -> Option<SystemTime> {
+        std::fs::metadata(&self.path)
+            .and_then(|metadata| metadata.modified())
+            .ok()
+    }
+
+    fn read_file(&self) -> Result<TokensFile, TokenError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| TokenError::Format {
+                path: self.path.clone(),
+                source,
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(TokensFile::default()),
+            Err(source) => Err(TokenError::Io {
+                operation: "read",
+                path: self.path.clone(),
+                source,
+            }),
+        }
+    }
+
+    fn reload(&self) -> Result<(), TokenError> {
+        let modified = self.modified();
+        let file = self.read_file()?;
+        let mut table = self
+            .table
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        table.by_hash = file
+            .tokens
+            .into_iter()
+            .map(|record| (record.hash.clone(), record))
+            .collect();
+        table.modified = modified;
+        Ok(())
+    }
+
+    /// The caller presenting `token` at `now`, if the token is known and not expired.
+    pub fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Option<Principal> {
+        let hash = hash_token(token);
+        let found = self.lookup(&hash);
+        let found = match found {
+            Some(record) => Some(record),
+            None => {
+                // A token created since the last read: re-read the file once it changed.
+                let changed = {
+                    let table = self
+                        .table
+                        .read()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    table.modified != self.modified()
+                };
+                if changed {
+                    if let Err(error) = self.reload() {
+                        tracing::error!(%error, "re-reading the tokens file failed");
+                    }
+                }
+                self.lookup(&hash)
+            }
+        }?;
+        if found.expires_at.is_some_and(|expires| expires <= now) {
+            return None;
+        }
+        Some(Principal {
+            token_id: found.id,
+            role: found.role,
+            label: found.label,
+            jurisdiction: found.jurisdiction,
+        })
+    }
+
+    fn lookup(&self, hash: &str) -> Option<TokenRecord> {
+        self.table
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .by_hash
+            .get(hash)
+            .cloned()
+    }
+
+    /// Creates a token, stores its hash (atomically replacing the file) and returns the token
+    /// (shown once) with its record.
+    ///
+    /// # Errors
+    /// [`TokenError`]: a bad jurisdiction for the role, the random source, or the file.
+    pub fn create(
+        &self,
+        role: Role,
+        label: &str,
+        jurisdiction: Jurisdiction,
+        created_at: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<(String, TokenRecord), TokenError> {
+        let mut secret = [0u8; 32];
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut secret)
+            .map_err(|error| TokenError::Random(error.to_string()))?;
+        self.create_from_secret(role, label, jurisdiction, created_at, expires_at, secret)
+    }
+
+    /// As [`TokenStore::create`] with given secret bytes (the demo and tests derive them from a
+    /// seed, so their tokens are reproducible).
+    ///
+    /// # Errors
+    /// As [`TokenStore::create`].
+    pub fn create_from_secret(
+        &self,
+        role: Role,
+        label: &str,
+        jurisdiction: Jurisdiction,
+        created_at: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+        secret: [u8; 32],
+    ) -> Result<(String, TokenRecord), TokenError> {
+        let writes = matches!(role, Role::Officer | Role::Supervisor);
+        if writes && jurisdiction.is_empty() {
+            return Err(TokenError::Jurisdiction(format!(
+                "a {role} token needs --units (communes or provinces)"
+            )));
+        }
+        if !writes && !jurisdiction.is_empty() {
+            return Err(TokenError::Jurisdiction(format!(
+                "a {role} token has no jurisdiction; drop --units"
+            )));
+        }
+        let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+        let hash = hash_token(&token);
+        let record = TokenRecord {
+            id: hash[..12].to_owned(),
+            hash,
+            role,
+            label: label.to_owned(),
+            jurisdiction,
+            created_at,
+            expires_at,
+        };
+        let mut file = self.read_file()?;
+        file.tokens.push(record.clone());
+        let bytes = serde_json::to_vec_pretty(&file).map_err(|source| TokenError::Format {
+            path: self.path.clone(),
+            source,
+        })?;
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        residence_ledger::directory::write_atomically(dir, TOKENS_FILE, &bytes).map_err(
+            |error| TokenError::Io {
+                operation: "write",
+                path: self.path.clone(),
+                source: std::io::Error::other(error.to_string()),
+            },
+        )?;
+        self.reload()?;
+        Ok((token, record))
+    }
+
+    /// Every stored token record (no secrets).
+    pub fn list(&self) -> Vec<TokenRecord> {
+        let mut records: Vec<_> = self
+            .table
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .by_hash
+            .values()
+            .cloned()
+            .collect();
+        records.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        records
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::Unauthenticated)?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthenticated)?;
+        state
+            .tokens
+            .authenticate(token, state.now_utc())
+            .ok_or(ApiError::Unauthenticated)
+    }
+}

@@ -1,0 +1,178 @@
+//! The test harness: a server on a temporary data directory with a fixed clock, seeded keys
+//! and one token per role, and a `call` that drives the router with `oneshot`.
+
+#![allow(dead_code)] // Each test module uses its own part of the harness.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use chrono::{DateTime, Utc};
+use residence_api::auth::{Jurisdiction, Role};
+use residence_api::http::{Server, ServerOptions};
+use residence_api::register::BeforeAppend;
+use residence_ledger::clock::ManualClock;
+use residence_ledger::directory::Create;
+use residence_ledger::keys::KeySource;
+use residence_ledger::record::Timestamp;
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+/// The fixed time of every test server: 2026-11-27 10:00 in Vietnam.
+pub const NOW: &str = "2026-11-27T03:00:00Z";
+/// The commune of the test officer: Phường Ba Đình (2025 map), successor of Phúc Xá and others.
+pub const OFFICER_UNIT: &str = "2025:00004";
+
+/// A server under test with its tokens.
+pub struct TestServer {
+    pub server: Server,
+    pub clock: ManualClock,
+    pub dir: tempfile::TempDir,
+    pub officer: String,
+    pub supervisor: String,
+    pub auditor: String,
+    pub court: String,
+    pub admin: String,
+    pub feed: String,
+}
+
+fn now() -> DateTime<Utc> {
+    NOW.parse().expect("a valid time")
+}
+
+/// Options of a test server in `dir`.
+pub fn options(dir: &Path, clock: &ManualClock, hook: Option<BeforeAppend>) -> ServerOptions {
+    ServerOptions {
+        data: dir.to_path_buf(),
+        create: Create::IfMissing,
+        clock: Arc::new(clock.clone()),
+        key_source: KeySource::Seeded([7; 32]),
+        access_id_key: [9; 32],
+        before_append: hook,
+        snapshots: false,
+    }
+}
+
+impl TestServer {
+    /// A fresh server with one token per role (the officer's jurisdiction is
+    /// [`OFFICER_UNIT`], the supervisor's the province of Hà Nội).
+    pub async fn start() -> TestServer {
+        TestServer::start_with(None).await
+    }
+
+    /// As [`TestServer::start`], with a hook between a command's read and its append.
+    pub async fn start_with(hook: Option<BeforeAppend>) -> TestServer {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let clock = ManualClock::new(Timestamp::from_datetime(now()));
+        let server = Server::open(options(dir.path(), &clock, hook)).expect("the server opens");
+        let tokens = &server.state.tokens;
+        let make = |role: Role, units: &[&str], n: u8| {
+            let jurisdiction = Jurisdiction::parse(units.iter().copied()).expect("valid units");
+            tokens
+                .create_from_secret(
+                    role,
+                    &format!("test {role}"),
+                    jurisdiction,
+                    now(),
+                    None,
+                    [n; 32],
+                )
+                .expect("a token")
+                .0
+        };
+        let officer = make(Role::Officer, &[OFFICER_UNIT], 1);
+        let supervisor = make(Role::Supervisor, &["province:01"], 2);
+        let auditor = make(Role::Auditor, &[], 3);
+        let court = make(Role::Court, &[], 4);
+        let admin = make(Role::Admin, &[], 5);
+        let feed = make(Role::PopulationDatabase, &[], 6);
+        TestServer {
+            server,
+            clock,
+            dir,
+            officer,
+            supervisor,
+            auditor,
+            court,
+            admin,
+            feed,
+        }
+    }
+
+    /// Sends a request; returns the status and the body as JSON (a non-JSON body becomes a
+    /// JSON string).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        purpose: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let body = body.map(|value| serde_json::to_vec(value).expect("serialisable"));
+        self.call_raw(method, path, token, purpose, body).await
+    }
+
+    /// As [`TestServer::call`] with a raw body (malformed JSON, oversize bodies).
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        purpose: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(purpose) = purpose {
+            request = request.header("x-purpose", purpose);
+        }
+        let request = match body {
+            Some(bytes) => request
+                .header("content-type", "application/json")
+                .body(Body::from(bytes)),
+            None => request.body(Body::empty()),
+        }
+        .expect("a valid request");
+        let response = self
+            .server
+            .router()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
+            .await
+            .expect("a body");
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    /// Checks the whole data directory (register and access log) with the offline verifier.
+    pub fn assert_verifiable(&self) {
+        let expected = [
+            (
+                self.dir.path().to_path_buf(),
+                self.server.state.ledger.head().size,
+            ),
+            (
+                self.dir.path().join("access"),
+                self.server.state.access.len(),
+            ),
+        ];
+        for (dir, records) in expected {
+            let (report, _) = residence_ledger::directory::verify_directory(&dir, &mut |_| {})
+                .unwrap_or_else(|error| panic!("{} does not verify: {error:?}", dir.display()));
+            assert_eq!(
+                report.records,
+                records,
+                "{} verified every record",
+                dir.display()
+            );
+        }
+    }
+}
