@@ -50,7 +50,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Purpose {
         let value = parts
             .headers
             .get("x-purpose")
-            .and_then(|value| value.to_str().ok())
+            // Purposes are written in Vietnamese: accept UTF-8, not only visible ASCII.
+            .and_then(|value| std::str::from_utf8(value.as_bytes()).ok())
             .map(str::trim)
             .ok_or(ApiError::PurposeRequired)?;
         let chars = value.chars().count();

@@ -408,10 +408,8 @@ impl TokenStore {
                         .unwrap_or_else(std::sync::PoisonError::into_inner);
                     table.modified != self.modified()
                 };
-                if changed {
-                    if let Err(error) = self.reload() {
-                        tracing::error!(%error, "re-reading the tokens file failed");
-                    }
+                if changed && let Err(error) = self.reload() {
+                    tracing::error!(%error, "re-reading the tokens file failed");
                 }
                 self.lookup(&hash)
             }

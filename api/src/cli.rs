@@ -27,8 +27,15 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API on the embedded ledger in --data.
+    /// Serve the HTTP API on the embedded ledger in --data (with --demo: on a seeded sample in
+    /// its own directory).
     Serve(ServeArgs),
+    /// Bearer tokens of a data directory (stored hashed in DATA/tokens.json).
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Replay the whole ledger into the projections (checks that every record folds), print
+    /// what they hold, and write a snapshot for a faster next start.
+    Replay(ReplayArgs),
     /// Verify every record, chain link, back-link, payload commitment, Merkle root and stored
     /// checkpoint of a ledger directory; reports the first bad position with file and offset.
     Verify(DataArgs),
@@ -59,15 +66,72 @@ pub struct DataArgs {
 /// Options of `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The ledger directory (created on first start).
-    #[arg(long, default_value = "data")]
-    pub data: PathBuf,
+    /// The ledger directory (created on first start; with --demo, default `demo-data`).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Seed a realistic sample (a few thousand households, history 2015..yesterday) into its
+    /// own directory, print a token for every role and example requests, and serve it.
+    #[arg(long)]
+    pub demo: bool,
+    /// Persons in the demo population.
+    #[arg(long, default_value_t = crate::demo::DEMO_PERSONS, requires = "demo")]
+    pub demo_persons: u64,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Seconds between automatic checkpoints (when the head moved).
     #[arg(long, default_value_t = 10)]
     pub checkpoint_every_secs: u64,
+}
+
+/// `tokens …`.
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token and print it (once: only its hash is stored).
+    Create(TokenCreateArgs),
+    /// List the tokens (ids, roles, holders, jurisdictions; never the tokens).
+    List(DataArgs),
+}
+
+/// Options of `tokens create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The data directory.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// officer, supervisor, auditor, court, admin or population-database.
+    #[arg(long)]
+    pub role: crate::auth::Role,
+    /// Jurisdiction of an officer or supervisor: communes (2025:00004, legacy:00001, or a
+    /// bare 2025 code) and provinces (province:01), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub units: Vec<String>,
+    /// Who holds the token (a person or system; shown in the access log).
+    #[arg(long)]
+    pub label: String,
+    /// Days until the token expires (never, when absent).
+    #[arg(long)]
+    pub expires_days: Option<u32>,
+}
+
+/// Options of `replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The ledger directory.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Decoding threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Do not write a snapshot.
+    #[arg(long)]
+    pub no_snapshot: bool,
 }
 
 /// Options of `backup`.
@@ -101,8 +165,13 @@ pub struct GenerateArgs {
 /// Options of `import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The command file.
+    /// The file to import (NDJSON of commands, or of legacy household books with
+    /// `--format books`).
     pub file: PathBuf,
+    /// What the file holds: `commands` (see `residence_api::import`) or `books`, legacy paper
+    /// household books, one per line (see `residence_api::books`).
+    #[arg(long, value_enum, default_value_t = crate::books::ImportFormat::Commands)]
+    pub format: crate::books::ImportFormat,
     /// The ledger directory (created when missing).
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
@@ -131,6 +200,9 @@ pub enum BenchCommand {
     /// Projections: replay beside a decode-only baseline, point-in-time queries, memory per
     /// person, snapshot write and start-up, on a synthetic population.
     Projections(bench::projections::ProjectionsBenchArgs),
+    /// The HTTP API on the realistic population: commands/s, person queries/s with their
+    /// access-log entries durable, statistics queries/s, from concurrent keep-alive clients.
+    Http(bench::http::HttpBenchArgs),
     /// The physical limits of this machine: blake3, fdatasync, sequential writes, JSON.
     Limits(DirArgs),
     /// The realistic population end to end: generate, import, verify, open, replay, queries,
@@ -169,6 +241,9 @@ pub fn init_tracing(verbose: u8) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => http::serve(&args),
+        Command::Tokens(TokensCommand::Create(args)) => tokens_create(&args),
+        Command::Tokens(TokensCommand::List(args)) => tokens_list(&args),
+        Command::Replay(args) => replay(&args),
         Command::Verify(args) => verify(&args),
         Command::Backup(args) => backup::run(&args.data, &args.to),
         Command::Checkpoint(args) => checkpoint(&args),
@@ -176,6 +251,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import(&args),
         Command::Bench(BenchCommand::Ledger(args)) => bench::ledger::run(&args),
         Command::Bench(BenchCommand::Projections(args)) => bench::projections::run(&args),
+        Command::Bench(BenchCommand::Http(args)) => bench::http::run(&args),
         Command::Bench(BenchCommand::Population(args)) => bench::suite::run(&args),
         Command::Bench(BenchCommand::Limits(args)) => {
             let limits = bench::limits::measure(&args.dir)?;
@@ -183,6 +259,105 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn tokens_create(args: &TokenCreateArgs) -> anyhow::Result<()> {
+    if !args.data.join("ledger.json").exists() {
+        anyhow::bail!(
+            "{} holds no ledger (start `residence serve --data {}` once, or import, first)",
+            args.data.display(),
+            args.data.display()
+        );
+    }
+    let jurisdiction = crate::auth::Jurisdiction::parse(args.units.iter().map(String::as_str))
+        .context("--units")?;
+    let store = crate::auth::TokenStore::open(&args.data)?;
+    let now = http::wall_now();
+    let expires = args
+        .expires_days
+        .map(|days| now + chrono::Duration::days(i64::from(days)));
+    let (token, record) = store.create(args.role, &args.label, jurisdiction, now, expires)?;
+    println!("{token}");
+    eprintln!(
+        "token {} for {} ({}{}) stored hashed in {}; it is shown only now",
+        record.id,
+        record.label,
+        record.role,
+        if record.jurisdiction.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", record.jurisdiction.entries().join(","))
+        },
+        args.data.join(crate::auth::TOKENS_FILE).display()
+    );
+    Ok(())
+}
+
+fn tokens_list(args: &DataArgs) -> anyhow::Result<()> {
+    let store = crate::auth::TokenStore::open(&args.data)?;
+    for record in store.list() {
+        println!(
+            "{}  {:<20} {:<40} {}{}",
+            record.id,
+            record.role.as_str(),
+            record.label,
+            record.jurisdiction.entries().join(","),
+            record
+                .expires_at
+                .map(|at| format!("  expires {at}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
+    let options = DirectoryOptions {
+        create: Create::Never,
+        ..DirectoryOptions::default()
+    };
+    let directory = LedgerDirectory::open(&args.data, &options)
+        .with_context(|| format!("opening {}", args.data.display()))?;
+    let ledger = directory.ledger();
+    let size = ledger.head().size;
+    let bar = progress::bar(
+        size,
+        &format!("replaying {}", args.data.display()),
+        "records",
+    );
+    let mut projections = residence_projections::Projections::new(ledger.genesis_hash());
+    let started = std::time::Instant::now();
+    // Fold in slices so the bar moves; each slice is a catch-up to a bound.
+    let step = (size / 100).max(10_000);
+    let mut to = 0;
+    while to < size {
+        to = (to + step).min(size);
+        projections
+            .catch_up_to(ledger, args.threads, to)
+            .with_context(|| format!("replaying {} up to record {to}", args.data.display()))?;
+        bar.set_position(to);
+    }
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let (persons, households) = projections.sizes();
+    println!(
+        "ok: {size} records folded in {seconds:.2} s ({:.0} records/s); {persons} persons, {households} households; head {}",
+        size as f64 / seconds.max(1e-9),
+        projections.head_hash()
+    );
+    if !args.no_snapshot {
+        let store =
+            residence_snapshots::SnapshotStore::open(&args.data.join(http::SNAPSHOT_DIR), 3)
+                .context("opening the snapshot directory")?;
+        let written = store.write(&projections).context("writing a snapshot")?;
+        println!(
+            "snapshot written: {} ({} bytes, {:.2} s)",
+            written.file.path.display(),
+            written.bytes,
+            written.elapsed.as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 fn verify(args: &DataArgs) -> anyhow::Result<()> {
@@ -249,10 +424,28 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
     let size = crate::import::file_size(&args.file);
     let bar = progress::bar(size, &format!("importing {}", args.file.display()), "bytes");
     let started = std::time::Instant::now();
-    let outcome = crate::import::import(&options, &mut |bytes| bar.set_position(bytes));
+    let mut on_bytes = |bytes| bar.set_position(bytes);
+    let outcome = match args.format {
+        crate::books::ImportFormat::Commands => crate::import::import(&options, &mut on_bytes)
+            .map(|report| (report, None))
+            .map_err(anyhow::Error::from),
+        crate::books::ImportFormat::Books => crate::books::import_books(&options, &mut on_bytes)
+            .map(|books| {
+                (
+                    books.import,
+                    Some((books.books, books.members, books.persons_known)),
+                )
+            })
+            .map_err(anyhow::Error::from),
+    };
     bar.finish_and_clear();
-    let report = outcome.with_context(|| format!("importing {}", args.file.display()))?;
+    let (report, books) = outcome.with_context(|| format!("importing {}", args.file.display()))?;
     let seconds = started.elapsed().as_secs_f64();
+    if let Some((books, members, known)) = books {
+        println!(
+            "{books} books with {members} members converted ({known} PINs already in the register)"
+        );
+    }
     println!(
         "ok: {} commands recorded ({} events, {:.0} commands/s, {:.0} events/s), {} already recorded, {} rejected; {} records, head {}",
         report.recorded,

@@ -34,6 +34,10 @@
 //! into memory first, and lines whose request is already recorded with the same content are
 //! skipped (an interrupted import can be resumed with the same file).
 //!
+//! Other sources record through the same path: [`import_lines`] takes command lines already
+//! converted (legacy household books, see `books`), each naming the source line that errors and
+//! rejections report.
+//!
 //! Same key seed and same file into an empty directory give a byte-identical ledger: keys,
 //! origin, times, event ids and payloads all come from the seed and the file.
 
@@ -127,8 +131,18 @@ impl Line {
             Ok(line) => line,
             Err(error) => return Err(diagnose(text, &error)),
         };
-        if line.request_id.is_empty()
-            || line.request_id.len() > crate::register::REQUEST_ID_BYTES_MAX
+        line.check()?;
+        Ok(line)
+    }
+
+    /// Checks what the JSON form does not: the request id's length and a non-empty
+    /// `actor_id`.
+    ///
+    /// # Errors
+    /// A [`LineProblem`] naming the field at fault.
+    pub fn check(&self) -> Result<(), LineProblem> {
+        if self.request_id.is_empty()
+            || self.request_id.len() > crate::register::REQUEST_ID_BYTES_MAX
         {
             return Err(LineProblem {
                 field: Some("request_id"),
@@ -138,13 +152,13 @@ impl Line {
                 ),
             });
         }
-        if line.actor_id.trim().is_empty() {
+        if self.actor_id.trim().is_empty() {
             return Err(LineProblem {
                 field: Some("actor_id"),
                 message: "must not be empty".to_owned(),
             });
         }
-        Ok(line)
+        Ok(())
     }
 
     /// Writes the line (without the line end).
@@ -445,9 +459,20 @@ fn parse_item(number: u64, text: &str) -> Parsed {
             message,
         })
     };
-    let line = match Line::parse(trimmed) {
-        Ok(line) => line,
-        Err(problem) => return malformed(problem.field, problem.message),
+    match Line::parse(trimmed) {
+        Ok(line) => prepare(number, line),
+        Err(problem) => malformed(problem.field, problem.message),
+    }
+}
+
+/// Readies a checked line for its decision: its decision date, event ids and digest.
+fn prepare(number: u64, line: Line) -> Parsed {
+    let malformed = |field, message| {
+        Parsed::Failed(ImportError::Malformed {
+            line: number,
+            field,
+            message,
+        })
     };
     let Some(today) = vietnam_date(line.recorded_at) else {
         return malformed(Some("recorded_at"), "outside the calendar".to_owned());
@@ -497,6 +522,64 @@ fn read_lines(file: File, sender: &std::sync::mpsc::SyncSender<Vec<Item>>) {
             bytes,
             parsed,
         });
+        if last {
+            break;
+        }
+        if chunk.len() >= CHUNK_LINES {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_LINES));
+            if sender.send(full).is_err() {
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        // A failed send means the import stopped; nothing is left to tell.
+        let _ = sender.send(chunk);
+    }
+}
+
+/// The reader thread of [`import_lines`]: checks and readies the lines in chunks until the end,
+/// the first line that stops the import, or the receiver hanging up.
+fn feed_lines(
+    lines: impl Iterator<Item = Result<SourceLine, ImportError>>,
+    sender: &std::sync::mpsc::SyncSender<Vec<Item>>,
+) {
+    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut bytes = 0_u64;
+    for next in lines {
+        let (item, last) = match next {
+            Ok(source) => {
+                bytes = source.bytes;
+                let parsed = match source.line.check() {
+                    Ok(()) => prepare(source.number, source.line),
+                    Err(problem) => Parsed::Failed(ImportError::Malformed {
+                        line: source.number,
+                        field: problem.field,
+                        message: problem.message,
+                    }),
+                };
+                let last = matches!(parsed, Parsed::Failed(_));
+                let item = Item {
+                    number: source.number,
+                    bytes,
+                    parsed,
+                };
+                (item, last)
+            }
+            Err(error) => {
+                let number = match &error {
+                    ImportError::Read { line, .. } | ImportError::Malformed { line, .. } => *line,
+                    _ => 0,
+                };
+                let item = Item {
+                    number,
+                    bytes,
+                    parsed: Parsed::Failed(error),
+                };
+                (item, true)
+            }
+        };
+        chunk.push(item);
         if last {
             break;
         }
@@ -589,6 +672,49 @@ pub fn import(
         path: options.file.clone(),
         source,
     })?;
+    record(options, move |sender| read_lines(file, sender), progress)
+}
+
+/// One command line from a source other than a command file (e.g. legacy household books
+/// converted by `books`).
+#[derive(Debug, Clone)]
+pub struct SourceLine {
+    /// The line of the source that errors and rejections name (several command lines may
+    /// share one).
+    pub number: u64,
+    /// The bytes of the source read through this line, for progress.
+    pub bytes: u64,
+    /// The command line.
+    pub line: Line,
+}
+
+/// Imports command lines from `lines` instead of a file, exactly as [`import`] records a
+/// command file: same checks, ids, skipping of recorded requests and report. `options.file`
+/// is not opened. The iterator runs on a reader thread ahead of the decisions; an `Err` from
+/// it stops the import there (what was decided before it is recorded).
+///
+/// # Errors
+/// As [`import`], and the first `Err` of `lines`.
+pub fn import_lines<I>(
+    options: &ImportOptions,
+    lines: I,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportError>
+where
+    I: IntoIterator<Item = Result<SourceLine, ImportError>>,
+    I::IntoIter: Send,
+{
+    let lines = lines.into_iter();
+    record(options, move |sender| feed_lines(lines, sender), progress)
+}
+
+/// Records the lines `reader` sends (from a thread of its own) into the ledger directory of
+/// `options`.
+fn record(
+    options: &ImportOptions,
+    reader: impl FnOnce(&std::sync::mpsc::SyncSender<Vec<Item>>) + Send,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ImportError> {
     let directory = LedgerDirectory::open(
         &options.data,
         &DirectoryOptions {
@@ -626,7 +752,7 @@ pub fn import(
     // thread decides and records, in file order.
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Item>>(READ_AHEAD_CHUNKS);
     let outcome = std::thread::scope(|scope| -> Result<(), ImportError> {
-        scope.spawn(move || read_lines(file, &sender));
+        scope.spawn(move || reader(&sender));
         for chunk in receiver {
             for item in chunk {
                 bytes = item.bytes;

@@ -8,9 +8,14 @@
 //!    application; never `unit:`) are read up to the head seen at the start, decoded and folded
 //!    into the decision state.
 //! 3. The pure `decide` runs on that state with the recording date and the actor.
-//! 4. The events are appended in one atomic request with the condition "no record with any of
+//! 4. A caller's check may look at the decision and the state it was decided on before anything
+//!    is written ([`Register::execute_with`]): the HTTP API refuses there what an officer may not
+//!    record outside their jurisdiction, which only the decision tells (a deletion acts on the
+//!    registration's unit, named nowhere in the command).
+//! 5. The events are appended in one atomic request with the condition "no record with any of
 //!    the read tags after the position I read". A conflict (another officer changed the same
-//!    person or household meanwhile) re-reads and decides again, a bounded number of times.
+//!    person or household meanwhile) re-reads, decides and checks again, a bounded number of
+//!    times.
 //!
 //! Neither `domain` nor `ledger` knows the other; this module converts between them.
 
@@ -19,7 +24,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use residence_domain::command::Command;
 use residence_domain::context::{Actor, Context};
-use residence_domain::decide::{Warning, decide};
+use residence_domain::decide::{Decision, Warning, decide};
 use residence_domain::event::{DecodeError, Event};
 use residence_domain::event_id::EventId as DomainEventId;
 use residence_domain::rejection::Rejection;
@@ -146,6 +151,41 @@ pub enum CommandError {
     Format(#[from] InvalidValue),
 }
 
+/// What a caller's check sees of a decided command, between the decision and the append.
+#[derive(Debug, Clone, Copy)]
+pub struct Decided<'a> {
+    /// The request decided.
+    pub request: &'a CommandRequest,
+    /// The state folded from the command's read tags, which the decision was taken on.
+    pub state: &'a State,
+    /// The decision: the events that would be appended.
+    pub decision: &'a Decision,
+}
+
+/// Why a command recorded with a caller's check ([`Register::execute_with`]) was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckedError<R> {
+    /// The command failed as in [`Register::execute`]; handled as [`CommandError`] says.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// The caller's check refused the decision: nothing was written. Handled by the caller
+    /// (the HTTP API answers 403).
+    #[error("the decision was refused by the caller's check")]
+    Refused(R),
+}
+
+impl<R> From<ReadError> for CheckedError<R> {
+    fn from(error: ReadError) -> Self {
+        CheckedError::Command(CommandError::Read(error))
+    }
+}
+
+impl<R> From<InvalidValue> for CheckedError<R> {
+    fn from(error: InvalidValue) -> Self {
+        CheckedError::Command(CommandError::Format(error))
+    }
+}
+
 /// The metadata stored with each record of a command (hashed into the record; no personal
 /// data: ids are pseudonymous, the command itself is in the payloads).
 #[derive(Debug, Serialize, Deserialize)]
@@ -209,6 +249,27 @@ impl Register {
     /// # Errors
     /// [`CommandError`]: a rejection, a conflict, a reused request id, or a ledger failure.
     pub async fn execute(&self, request: &CommandRequest) -> Result<CommandOutcome, CommandError> {
+        let pass = |_: &Decided<'_>| Ok::<(), std::convert::Infallible>(());
+        self.execute_with(request, &pass)
+            .await
+            .map_err(|error| match error {
+                CheckedError::Command(error) => error,
+                CheckedError::Refused(never) => match never {},
+            })
+    }
+
+    /// As [`Register::execute`], with `check` run on every decision (after each re-read of a
+    /// conflict too) before anything is appended. A refusal writes nothing. A retried request
+    /// is answered from the ledger before any check: it was checked when it was recorded.
+    ///
+    /// # Errors
+    /// [`CheckedError::Refused`] with the check's refusal, else [`CheckedError::Command`] as
+    /// for [`Register::execute`].
+    pub async fn execute_with<R>(
+        &self,
+        request: &CommandRequest,
+        check: &(dyn Fn(&Decided<'_>) -> Result<(), R> + Sync),
+    ) -> Result<CommandOutcome, CheckedError<R>> {
         let ids = RequestIds::new(request)?;
         let digest = request_digest(&request.recorder, &request.command);
         if let Some(outcome) = self.replay(&ids, &digest)? {
@@ -225,6 +286,12 @@ impl Register {
             let context = Context::new(request.today, request.recorder.actor);
             let decision =
                 decide(&state, &request.command, &context).map_err(CommandError::Rejected)?;
+            check(&Decided {
+                request,
+                state: &state,
+                decision: &decision,
+            })
+            .map_err(CheckedError::Refused)?;
             let records = decision
                 .events
                 .iter()
@@ -276,7 +343,8 @@ impl Register {
                     if attempt > CONFLICT_RETRIES_MAX {
                         return Err(CommandError::Conflict {
                             position: position.0,
-                        });
+                        }
+                        .into());
                     }
                 }
                 Err(AppendError::EventIdReused { .. }) => {
@@ -285,10 +353,11 @@ impl Register {
                         Some(outcome) => Ok(outcome),
                         None => Err(CommandError::Conflict {
                             position: self.ledger.head().size,
-                        }),
+                        }
+                        .into()),
                     };
                 }
-                Err(other) => return Err(CommandError::Append(other)),
+                Err(other) => return Err(CommandError::Append(other).into()),
             }
         }
     }
@@ -485,6 +554,8 @@ mod tests {
     use residence_ledger::record::BlindedKinds;
     use residence_ledger::store::memory::MemoryStore;
 
+    use residence_domain::ids::PersonId;
+
     use super::*;
 
     fn register() -> Register {
@@ -626,6 +697,52 @@ mod tests {
             };
             assert_eq!(rejection.code(), "person_not_recorded");
             assert_eq!(register.ledger().head().size, 0);
+        });
+    }
+
+    #[test]
+    fn a_refused_decision_writes_nothing_and_a_passed_one_is_appended() {
+        let register = register();
+        runtime().block_on(async {
+            register.execute(&request("r-1", RECORD_AN)).await.unwrap();
+            let seen = std::sync::Mutex::new(Vec::new());
+            let refuse = |decided: &Decided<'_>| {
+                let types: Vec<&str> = decided
+                    .decision
+                    .events
+                    .iter()
+                    .map(|event| event.event_type().as_str())
+                    .collect();
+                seen.lock().unwrap().push(types.join(","));
+                // The check sees the state the decision was taken on.
+                assert!(decided.state.person(PersonId::new(1)).is_some());
+                Err("outside")
+            };
+            let error = register
+                .execute_with(&request("r-2", REGISTER_AN), &refuse)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, CheckedError::Refused("outside")),
+                "{error:?}"
+            );
+            assert_eq!(register.ledger().head().size, 1, "nothing was written");
+            assert_eq!(
+                seen.lock().unwrap().as_slice(),
+                ["HouseholdEstablished,PermanentResidenceRegistered"]
+            );
+            let pass = |_: &Decided<'_>| Ok::<(), &str>(());
+            let recorded = register
+                .execute_with(&request("r-2", REGISTER_AN), &pass)
+                .await
+                .unwrap();
+            assert_eq!(recorded.events.len(), 2);
+            // A retry is answered from the ledger before any check.
+            let retry = register
+                .execute_with(&request("r-2", REGISTER_AN), &refuse)
+                .await
+                .unwrap();
+            assert!(retry.replayed);
         });
     }
 

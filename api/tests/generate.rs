@@ -1,6 +1,6 @@
 //! The synthetic population: its distributions against their stated targets, determinism, and
 //! an import of a generated history into a real ledger that verifies and matches the
-//! generator's own statistics.
+//! generator's own statistics, also as the projections count the population.
 //!
 //! Targets and tolerances (a run of 3,000 persons from 2015 to 2026-11-01; sources in
 //! `residence_api::generate`):
@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
+use residence_api::bench::suite::compare_statistics;
 use residence_api::generate::{GenerateOptions, Stats, generate, generate_file};
 use residence_api::import::{ImportOptions, Line, import};
 use residence_domain::command::Command;
@@ -29,6 +30,7 @@ use residence_domain::event_id::EventId;
 use residence_domain::state::State;
 use residence_ledger::directory::{Create, DirectoryOptions, LedgerDirectory, verify_directory};
 use residence_ledger::record::{Payload, Position};
+use residence_projections::replay_all;
 
 fn d(text: &str) -> NaiveDate {
     text.parse().expect("test dates are valid")
@@ -325,4 +327,77 @@ fn an_imported_history_verifies_matches_the_statistics_and_is_reproducible() {
     assert_eq!(resumed.recorded, 0);
     assert_eq!(resumed.already_recorded, stats.commands);
     assert_eq!(resumed.head, report.head);
+}
+
+#[test]
+fn the_projections_population_equals_the_generators_statistics() {
+    let scratch = tempfile::tempdir().unwrap();
+    let until = d("2026-11-01");
+    let options = GenerateOptions {
+        persons: 2_500,
+        seed: 5,
+        until,
+    };
+    let file = scratch.path().join("population.ndjson");
+    let stats = generate_file(&options, &file, &mut |_| {}).unwrap();
+    assert!(stats.rejections.is_empty(), "{:?}", stats.rejections);
+
+    // The same options again, over the 2025 reorganisation: the same bytes and statistics.
+    let again = scratch.path().join("again.ndjson");
+    let stats_again = generate_file(&options, &again, &mut |_| {}).unwrap();
+    assert_eq!(stats_again, stats);
+    assert!(std::fs::read(&file).unwrap() == std::fs::read(&again).unwrap());
+    assert_eq!(
+        std::fs::read(scratch.path().join("population.ndjson.stats.json")).unwrap(),
+        std::fs::read(scratch.path().join("again.ndjson.stats.json")).unwrap()
+    );
+
+    let data = scratch.path().join("ledger");
+    let report = import(
+        &ImportOptions {
+            file,
+            data: data.clone(),
+            key_seed: Some([7; 32]),
+            strict: true,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(report.size, stats.events);
+    let directory = LedgerDirectory::open(
+        &data,
+        &DirectoryOptions {
+            create: Create::Never,
+            ..DirectoryOptions::default()
+        },
+    )
+    .unwrap();
+    let (projections, replayed) = replay_all(directory.ledger(), 2).unwrap();
+    assert_eq!(replayed.records, stats.events);
+    let population = projections.population_on(until);
+
+    // Real numbers are compared: registrations of both kinds, absences, many units.
+    assert!(stats.on_until.permanent > 2_000, "{:?}", stats.on_until);
+    assert!(stats.on_until.temporary > 0, "{:?}", stats.on_until);
+    assert!(stats.on_until.absent > 0, "{:?}", stats.on_until);
+    assert!(stats.provinces.len() >= 30 && stats.communes.len() >= 500);
+    assert_eq!(population.totals.permanent, stats.on_until.permanent);
+    assert_eq!(population.totals.temporary, stats.on_until.temporary);
+    let differences = compare_statistics(&stats, &population);
+    assert!(differences.is_empty(), "{differences:#?}");
+
+    // The comparison reports each count that differs.
+    let mut altered = stats.clone();
+    altered.on_until.temporary += 1;
+    altered.communes[0].counts.absent += 2;
+    let found = compare_statistics(&altered, &population);
+    let what: Vec<&str> = found.iter().map(|d| d.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "total temporary".to_owned(),
+            format!("commune {} absent", stats.communes[0].unit)
+        ]
+    );
+    assert_eq!(found[1].generator, found[1].projections + 2);
 }

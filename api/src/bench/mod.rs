@@ -2,6 +2,7 @@
 //! measured in the same run. Numbers go to `BENCHMARKS.md`; tests never assert on timings.
 
 pub mod baseline;
+pub mod http;
 pub mod ledger;
 pub mod limits;
 pub mod projections;

@@ -590,12 +590,16 @@ fn open_phase(
         "the reopened ledger has {} records, not {records}",
         directory.ledger().head().size
     );
-    let per_record = resident_bytes().saturating_sub(before) as f64 / records.max(1) as f64;
+    let per_record = |bytes: u64| bytes as f64 / records.max(1) as f64;
+    let growth = per_record(resident_bytes().saturating_sub(before));
+    let indexes = directory.ledger().index_stats();
+    let heap = per_record((indexes.tag_index_bytes + indexes.id_index_bytes) as u64);
     let phase = Phase::new(name, elapsed, records, "records")
-        .target("10 M records ≤ 3 s; ≤ 100 B/record resident")
+        .target("10 M records ≤ 3 s; ≤ 100 B/record")
         .note(format!(
-            "{:.2} s; resident growth {per_record:.0} B/record",
-            elapsed.as_secs_f64()
+            "{:.2} s; index heap {heap:.0} B/record ({} tags), resident growth {growth:.0} B/record",
+            elapsed.as_secs_f64(),
+            indexes.tags
         ));
     Ok((phase, directory))
 }
@@ -969,18 +973,28 @@ fn cross_check(stats: &Stats, population: &Population) -> CrossCheck {
     }
 }
 
+/// Prints the results as a Markdown table (the form `BENCHMARKS.md` shows them in).
 fn print_table(report: &SuiteReport) {
     println!();
     println!(
         "population: {} persons (seed {}, until {}), {} commands, {} records, head {}",
         report.persons, report.seed, report.until, report.commands, report.records, report.head
     );
+    println!();
     println!(
-        "{:<28} | {:>14} | {:>9} | {:>9} | {:<44} | {:>8} | {:>8}",
-        "phase", "per second", "p50 µs", "p99 µs", "limit (same run)", "RSS MiB", "peak MiB"
+        "| phase | result | p50 | p99 | limit or baseline (same run) | target | RSS after | peak RSS |"
     );
+    println!("|---|---|---|---|---|---|---|---|");
     for phase in &report.phases {
-        let percentile = |value: Option<f64>| value.map_or_else(String::new, |v| format!("{v:.1}"));
+        let micros = |value: Option<f64>| value.map_or_else(String::new, |v| format!("{v:.1} µs"));
+        let result = if phase.p50_us.is_some() {
+            format!("{:.0} {}/s", phase.per_second, phase.unit)
+        } else {
+            format!(
+                "{:.0} {}/s ({} in {:.2} s)",
+                phase.per_second, phase.unit, phase.count, phase.seconds
+            )
+        };
         let bounds = phase
             .bounds
             .iter()
@@ -988,15 +1002,19 @@ fn print_table(report: &SuiteReport) {
             .collect::<Vec<_>>()
             .join("; ");
         println!(
-            "{:<28} | {:>14} | {:>9} | {:>9} | {:<44} | {:>8} | {:>8}",
+            "| {} | {result} | {} | {} | {bounds} | {} | {} MiB | {} MiB |",
             phase.name,
-            format!("{:.0} {}", phase.per_second, phase.unit),
-            percentile(phase.p50_us),
-            percentile(phase.p99_us),
-            bounds,
+            micros(phase.p50_us),
+            micros(phase.p99_us),
+            phase.target.unwrap_or(""),
             phase.resident_bytes_after >> 20,
             phase.peak_resident_bytes >> 20
         );
+    }
+    for phase in &report.phases {
+        if !phase.notes.is_empty() {
+            println!("{}: {}", phase.name, phase.notes.join("; "));
+        }
     }
     let disk = &report.disk;
     println!(

@@ -9,7 +9,10 @@
 //!   `temporary`: persons whose temporary registration holds on `until` (terms end by
 //!   themselves at their `until`); `absent`: persons with a declared absence holding on
 //!   `until`, counted under their permanent registration, else their temporary one, else in
-//!   `absent_unplaced`.
+//!   `absent_unplaced`. A death the register recorded (a registration deleted on the death
+//!   ground) ends every registration and absence of the person on the day of death, as the
+//!   domain's fold closes them all; the model only drops the registration the deletion named,
+//!   so the person's remaining temporary registration and absence are ended here.
 //! - Communes and provinces are those of the map in force on `until`: from 2025-07-01 the 2025
 //!   commune of the dwelling's address as the register shows it (recoded, or the default
 //!   successor of a legacy ward not recoded).
@@ -266,8 +269,14 @@ pub fn compute(
                 _ => persons.aged_65_plus += 1,
             }
         }
+        // The register recorded the death when it deleted the permanent registration on the
+        // death ground, effective on the day of death (which raised the floor for a new one to
+        // that day); until then the model keeps the registration, as the register does.
+        let death_recorded = person
+            .died_on
+            .is_some_and(|died| person.permanent.is_none() && person.permanent_floor >= died);
         let permanent = person.permanent.filter(|p| p.since <= until);
-        let temporary = person.temporary_on(until);
+        let temporary = person.temporary_on(until).filter(|_| !death_recorded);
         if let Some(permanent) = permanent {
             communes
                 .entry(unit_on(permanent.dwelling))
@@ -282,7 +291,7 @@ pub fn compute(
                 .temporary += 1;
             totals.temporary += 1;
         }
-        if person.absent_on(until) {
+        if person.absent_on(until) && !death_recorded {
             let place = permanent
                 .map(|p| p.dwelling)
                 .or(temporary.map(|t| t.dwelling));
@@ -356,5 +365,76 @@ pub fn compute(
             })
             .collect(),
         years: counters.years.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use residence_domain::address::{Address, PersonName, StreetLine};
+    use residence_domain::pin::{Pin, Sex};
+
+    use super::super::population::{Dwelling, Person, Temporary};
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("test dates are valid")
+    }
+
+    /// A recorded man with a declared absence and a temporary registration, but (no longer) a
+    /// permanent one.
+    fn absent_person() -> Person {
+        let pin: Pin = "001090012345".parse().expect("a valid PIN");
+        let name = PersonName::parse("Nguyễn Văn An").expect("a valid name");
+        let mut person = Person::new(pin, Sex::Male, day("1990-05-01"), 0, name);
+        person.recorded = true;
+        person.absence = Some((day("2025-05-05"), day("2027-06-05")));
+        person.temporary = Some(Temporary {
+            dwelling: 0,
+            household: None,
+            since: day("2026-01-01"),
+            until: day("2027-12-31"),
+        });
+        person
+    }
+
+    #[test]
+    fn a_recorded_death_ends_the_absence_and_the_temporary_registration() {
+        let until = day("2026-11-01");
+        let mut model = Model::default();
+        model.dwellings.push(Dwelling {
+            address: Address {
+                unit: "legacy:00001".parse().expect("a valid unit"),
+                street: StreetLine::parse("Số 1 phố Phúc Xá").expect("a valid street"),
+            },
+            floor_tenths: 300,
+            rental: true,
+            permanent_residents: 0,
+            temporary_residents: 1,
+            known: true,
+        });
+        // Died during the absence; the deletion of the permanent registration on the death
+        // ground (effective on the day of death) was recorded.
+        let mut dead = absent_person();
+        dead.died_on = Some(day("2026-07-26"));
+        dead.permanent_floor = day("2026-07-26");
+        // The same facts for a living person: the absence and the registration hold.
+        let living = absent_person();
+        model.persons = vec![dead, living];
+
+        let stats = compute(&model, &Counters::default(), 2, 7, until, 0);
+        assert_eq!(stats.scheme, Scheme::Legacy);
+        assert_eq!(
+            stats.on_until,
+            UnitCounts {
+                permanent: 0,
+                temporary: 1,
+                absent: 1,
+            }
+        );
+        assert_eq!(stats.absent_unplaced, 0);
+        assert_eq!(stats.communes.len(), 1);
+        assert_eq!(stats.communes[0].unit, "legacy:00001");
+        assert_eq!(stats.persons.died, 1);
+        assert_eq!(stats.persons.living, 1);
     }
 }

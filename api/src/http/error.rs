@@ -139,7 +139,7 @@ impl ApiError {
 }
 
 /// The JSON body of an error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorBody {
     /// The stable code.
     pub code: &'static str,
@@ -153,33 +153,49 @@ pub struct ErrorBody {
     pub position: Option<u64>,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (message, message_vi) = match &self {
+impl ApiError {
+    /// The JSON body (also used for the items of a batch).
+    pub fn body(&self) -> ErrorBody {
+        let (message, message_vi) = match self {
             ApiError::Rejected(rejection) => (rejection.message_en(), Some(rejection.message_vi())),
             other => (other.to_string(), None),
         };
-        let position = match &self {
+        let position = match self {
             ApiError::Conflict { position }
             | ApiError::RequestIdReused { position }
             | ApiError::HistoryErased { position }
             | ApiError::NotYetVisible { position } => Some(*position),
             _ => None,
         };
-        let body = ErrorBody {
+        ErrorBody {
             code: self.code(),
             message,
             message_vi,
             position,
-        };
-        (self.status(), Json(body)).into_response()
+        }
     }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+/// The useful part of axum's JSON syntax-error text ("Failed to parse the request body as
+/// JSON: <serde's message>").
+fn syntax_detail(text: &str) -> String {
+    text.split_once("as JSON: ")
+        .map_or(text, |(_, detail)| detail)
+        .to_owned()
 }
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::JsonSyntaxError(error) => ApiError::MalformedJson(error.body_text()),
+            JsonRejection::JsonSyntaxError(error) => {
+                ApiError::MalformedJson(syntax_detail(&error.body_text()))
+            }
             JsonRejection::JsonDataError(error) => ApiError::InvalidBody(error.body_text()),
             JsonRejection::MissingJsonContentType(_) => {
                 ApiError::BadRequest("send Content-Type: application/json".to_owned())

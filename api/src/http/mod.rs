@@ -169,7 +169,7 @@ impl AppState {
             .latest_checkpoint
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *latest = note.text().to_owned();
+        *latest = note.to_string();
         Ok(())
     }
 
@@ -269,7 +269,7 @@ impl Server {
             access,
             metrics: metrics::Metrics::default(),
             clock: options.clock,
-            latest_checkpoint: std::sync::RwLock::new(note.text().to_owned()),
+            latest_checkpoint: std::sync::RwLock::new(note.to_string()),
         });
         let follower = tokio::spawn(async move {
             if let Err(error) = projections.follow_ledger(&ledger).await {
@@ -356,7 +356,8 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// `residence serve`: opens (or creates) the ledger and serves until SIGTERM or Ctrl-C, then
-/// drains in-flight requests, signs a last checkpoint, writes a snapshot and closes.
+/// drains in-flight requests, signs a last checkpoint, writes a snapshot and closes. With
+/// `--demo`, first seeds the demo directory and prints tokens and example requests.
 ///
 /// # Errors
 /// When the ledger cannot be opened or the address cannot be bound.
@@ -365,29 +366,89 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let data = match (&args.data, args.demo) {
+        (Some(data), _) => data.clone(),
+        (None, true) => crate::demo::default_dir(),
+        (None, false) => PathBuf::from("data"),
+    };
+    let guide = if args.demo {
+        let now = wall_now();
+        let today = (now + chrono::Duration::seconds(VIETNAM_OFFSET_SECONDS)).date_naive();
+        Some(crate::demo::prepare(&data, args.demo_persons, today, now)?)
+    } else {
+        None
+    };
     runtime.block_on(async {
-        let options = ServerOptions::production(args.data.clone())?;
+        let options = ServerOptions::production(data.clone())?;
         let mut server = Server::open(options)?;
         tracing::info!(
-            data = %args.data.display(),
+            data = %data.display(),
             origin = %server.state.directory.manifest().origin,
             records = server.state.ledger.head().size,
+            projections = server.state.projections.position(),
             "ledger open"
         );
         server.start_checkpoints(Duration::from_secs(args.checkpoint_every_secs.max(1)));
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("binding {}", args.listen))?;
-        tracing::info!(listen = %args.listen, "serving");
-        axum::serve(listener, server.router())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving")?;
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+            _ => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        if let Some(guide) = &guide {
+            let base = format!("{scheme}://{}", args.listen);
+            println!("{}", crate::demo::guide_text(guide, &base));
+        }
+        match tls {
+            None => {
+                let listener = tokio::net::TcpListener::bind(args.listen)
+                    .await
+                    .with_context(|| format!("binding {}", args.listen))?;
+                tracing::info!(listen = %args.listen, "serving http");
+                axum::serve(listener, server.router())
+                    .with_graceful_shutdown(shutdown_signal())
+                    .await
+                    .context("serving")?;
+            }
+            Some((cert, key)) => {
+                // ring is the only provider compiled in; installing it twice is harmless.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "loading the TLS certificate {} and key {}",
+                            cert.display(),
+                            key.display()
+                        )
+                    })?;
+                let handle = axum_server::Handle::new();
+                let drain = handle.clone();
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    drain.graceful_shutdown(Some(SHUTDOWN_GRACE));
+                });
+                tracing::info!(listen = %args.listen, "serving https");
+                axum_server::bind_rustls(args.listen, config)
+                    .handle(handle)
+                    .serve(server.router().into_make_service())
+                    .await
+                    .with_context(|| format!("serving https on {}", args.listen))?;
+            }
+        }
         server.close().await;
         tracing::info!("stopped");
         anyhow::Ok(())
     })
 }
+
+/// The wall clock's time (chrono's clock feature is off workspace-wide: only the ledger's clock
+/// reads the time).
+pub fn wall_now() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(WallClock.now().micros()).unwrap_or_default()
+}
+
+/// How long a TLS shutdown waits for in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Signs a checkpoint whenever the head moved since the last one.
 async fn checkpoint_loop(state: Arc<AppState>, every: Duration) {

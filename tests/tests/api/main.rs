@@ -4,4 +4,7 @@
 //! deterministic because the server runs on a fixed clock, seeded keys and a fixed access-log
 //! id key (no redaction of hashes).
 
+mod commands;
+mod docs;
+mod queries;
 mod support;

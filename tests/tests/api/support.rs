@@ -152,26 +152,38 @@ impl TestServer {
         (status, value)
     }
 
-    /// Checks the whole data directory (register and access log) with the offline verifier.
+    /// Checks both live ledgers (register and access log) record by record, against a fresh
+    /// signed checkpoint and the tree's root. (The offline `verify_directory` needs the
+    /// directory lock, which the running server holds.)
     pub fn assert_verifiable(&self) {
-        let expected = [
+        let state = &self.server.state;
+        state.sign_checkpoint().expect("a checkpoint is signed");
+        let ledgers = [
+            ("register", self.dir.path().to_path_buf(), &state.directory),
             (
-                self.dir.path().to_path_buf(),
-                self.server.state.ledger.head().size,
-            ),
-            (
+                "access",
                 self.dir.path().join("access"),
-                self.server.state.access.len(),
+                state.access.directory(),
             ),
         ];
-        for (dir, records) in expected {
-            let (report, _) = residence_ledger::directory::verify_directory(&dir, &mut |_| {})
-                .unwrap_or_else(|error| panic!("{} does not verify: {error:?}", dir.display()));
-            assert_eq!(
-                report.records,
-                records,
-                "{} verified every record",
-                dir.display()
+        for (name, dir, directory) in ledgers {
+            let ledger = directory.ledger();
+            let checkpoints = dir.join("checkpoints");
+            let report = residence_ledger::verify::verify(
+                ledger.store().as_ref(),
+                &residence_ledger::verify::VerifyOptions {
+                    origin: ledger.origin(),
+                    checkpoint_dir: Some(&checkpoints),
+                    keys: &[directory.verifier_key()],
+                },
+                &mut |_| {},
+            )
+            .unwrap_or_else(|error| panic!("the {name} ledger does not verify: {error:?}"));
+            assert_eq!(report.records, ledger.head().size, "{name}: every record");
+            assert_eq!(report.root, ledger.tree_head().1, "{name}: the tree's root");
+            assert!(
+                report.checkpoints > 0,
+                "{name}: its checkpoints were checked"
             );
         }
     }
