@@ -198,10 +198,28 @@ pub fn guide_text(guide: &DemoGuide, base: &str) -> String {
             .find(|(role, _, _)| *role == wanted)
             .map_or("", |(_, token, _)| token.as_str())
     };
-    let officer = token_of(Role::Officer);
-    let auditor = token_of(Role::Auditor);
+    let _ = writeln!(
+        text,
+        "\nSet these in your shell (the README's tour uses them):"
+    );
+    let _ = writeln!(
+        text,
+        "  export BASE={base} COMMUNE={} PIN={} HOUSEHOLD={}",
+        guide.commune,
+        guide.pin.as_deref().unwrap_or(""),
+        guide.household.as_deref().unwrap_or("")
+    );
+    let _ = writeln!(
+        text,
+        "  export OFFICER={} SUPERVISOR={} AUDITOR={} COURT={} ADMIN={} FEED={}",
+        token_of(Role::Officer),
+        token_of(Role::Supervisor),
+        token_of(Role::Auditor),
+        token_of(Role::Court),
+        token_of(Role::Admin),
+        token_of(Role::PopulationDatabase)
+    );
     let _ = writeln!(text, "\nTry:");
-    let _ = writeln!(text, "  export OFFICER={officer} AUDITOR={auditor}");
     let _ = writeln!(text, "  curl -s {base}/v1/ledger/checkpoint");
     let _ = writeln!(
         text,

@@ -369,3 +369,108 @@ async fn demo_seeds_its_own_directory_and_prints_working_tokens() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// The commands of the README's tour (between its `tour:start` and `tour:end` markers), each
+/// with the status its trailing comment promises (`# 201: …`).
+fn readme_tour() -> Vec<(String, u16)> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let start = readme.find("<!-- tour:start").expect("a tour:start marker");
+    let end = readme.find("<!-- tour:end").expect("a tour:end marker");
+    let mut commands = Vec::new();
+    let mut in_block = false;
+    let mut pending = String::new();
+    for line in readme[start..end].lines() {
+        if line.starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        if let Some(continued) = line.strip_suffix('\\') {
+            pending.push_str(continued);
+            continue;
+        }
+        pending.push_str(line);
+        let full = std::mem::take(&mut pending);
+        let (command, comment) = full.rsplit_once("   # ").map_or_else(
+            || full.rsplit_once(" # ").expect("a trailing status comment"),
+            |split| split,
+        );
+        let status = comment
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .get(..3)
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or_else(|| panic!("no status in the comment of {full}"));
+        commands.push((command.trim().to_owned(), status));
+    }
+    commands
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_tour_answers_as_it_says() {
+    let tour = readme_tour();
+    assert!(tour.len() >= 15, "the tour has {} commands", tour.len());
+    let curl = Command::new("curl").arg("--version").output();
+    assert!(
+        curl.is_ok_and(|output| output.status.success()),
+        "the README tour needs curl (.ci/run installs it)"
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("demo");
+    let addr = free_port();
+    let mut server = spawn(
+        &[
+            "serve",
+            "--demo",
+            "--demo-persons",
+            "2000",
+            "--data",
+            data.to_str().expect("utf-8"),
+        ],
+        addr,
+    );
+    let stdout = server.child.stdout.take().expect("stdout");
+    let exports = tokio::task::spawn_blocking(move || {
+        let mut exports = Vec::new();
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if line.trim_start().starts_with("export ") {
+                exports.push(line.trim().to_owned());
+                if exports.len() == 2 {
+                    break;
+                }
+            }
+        }
+        // Keep draining: a closed pipe would fail the server's next print.
+        std::thread::spawn(move || lines.for_each(drop));
+        exports
+    })
+    .await
+    .expect("the exports are read");
+    assert_eq!(exports.len(), 2, "the demo prints two export lines");
+    wait_ready(addr).await;
+    let mut script = exports.join("\n");
+    script.push('\n');
+    for (index, (command, _)) in tour.iter().enumerate() {
+        script.push_str(&format!(
+            "echo \"{index} $({command} -o /dev/null -w '%{{http_code}}')\"\n"
+        ));
+    }
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("bash runs");
+    let answered = String::from_utf8_lossy(&output.stdout);
+    let statuses: Vec<u16> = answered
+        .lines()
+        .filter_map(|line| line.split_once(' ')?.1.parse().ok())
+        .collect();
+    assert_eq!(statuses.len(), tour.len(), "{answered}");
+    for ((command, expected), got) in tour.iter().zip(statuses) {
+        assert_eq!(got, *expected, "{command}");
+    }
+}
