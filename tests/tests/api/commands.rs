@@ -102,39 +102,6 @@ fn head(server: &TestServer) -> u64 {
     server.server.state.ledger.head().size
 }
 
-/// Verifies both ledgers of the running server (register and access log) through their open
-/// stores: every record, chain link, back-link, payload commitment and stored checkpoint.
-///
-/// The harness's `assert_verifiable` opens the directories, whose lock the running server
-/// holds; this reads the same bytes through the server's own store instead.
-#[track_caller]
-fn assert_verifiable(server: &TestServer) {
-    let state = &server.server.state;
-    let dir = server.dir.path();
-    for (directory, path) in [
-        (&state.directory, dir.to_path_buf()),
-        (state.access.directory(), dir.join("access")),
-    ] {
-        let ledger = directory.ledger();
-        let report = residence_ledger::verify::verify(
-            &**ledger.store(),
-            &residence_ledger::verify::VerifyOptions {
-                origin: ledger.origin(),
-                checkpoint_dir: Some(&path.join("checkpoints")),
-                keys: &[directory.verifier_key()],
-            },
-            &mut |_| {},
-        )
-        .unwrap_or_else(|error| panic!("{} does not verify: {error:?}", path.display()));
-        assert_eq!(
-            report.records,
-            ledger.head().size,
-            "{} verified every record",
-            path.display()
-        );
-    }
-}
-
 /// A supervisor token whose jurisdiction is every province (the reorganisation converts every
 /// address, so only such a holder may record it).
 fn national_supervisor(server: &TestServer) -> String {
@@ -731,7 +698,7 @@ async fn every_procedure_is_recorded_through_its_endpoint() {
         Some(head(&server) - 1),
         "the last answer's position is the ledger's last record"
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -804,7 +771,7 @@ async fn a_batch_runs_each_command_on_its_own() {
         (StatusCode::FORBIDDEN, &json!("forbidden"))
     );
     assert_eq!(head(&server), 2);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 /// A person recorded by the feed and registered permanently by `token` at `unit`; returns the
@@ -882,7 +849,7 @@ async fn an_officer_records_only_in_their_jurisdiction() {
     assert_eq!(body["code"], "outside_jurisdiction");
     insta::assert_json_snapshot!("outside_jurisdiction", body);
     assert_eq!(head(&server), before, "nothing was written");
-    assert_verifiable(&server);
+    server.assert_verifiable();
 
     // The supervisor of Hà Nội may; the registration at Hồng Hà is now the person's.
     let registered = recorded(
@@ -1072,7 +1039,7 @@ async fn an_officer_records_only_in_their_jurisdiction() {
         "{body:#}"
     );
     assert_eq!(head(&server), before + 1, "only the person was recorded");
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -1135,7 +1102,7 @@ async fn callers_without_a_recording_role_are_refused() {
     assert_eq!(body["code"], "actor_not_authorised");
     assert!(body["message_vi"].is_string(), "{body:#}");
     assert_eq!(head(&server), 0);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -1255,7 +1222,7 @@ async fn bad_bodies_are_refused_with_the_field_at_fault() {
     insta::assert_json_snapshot!("unknown_procedure", body);
 
     assert_eq!(head(&server), 0, "nothing was written");
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -1277,7 +1244,7 @@ async fn an_oversize_body_is_refused() {
     assert_eq!(answer["code"], "body_too_large");
     insta::assert_json_snapshot!("body_too_large", answer);
     assert_eq!(head(&server), 0);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -1312,7 +1279,7 @@ async fn a_legacy_unit_after_the_reorganisation_is_a_rule_violation() {
     assert_eq!(body["code"], "unit_not_valid_on_date");
     insta::assert_json_snapshot!("unit_not_valid_on_date", body);
     assert_eq!(head(&server), before);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -1360,7 +1327,7 @@ async fn names_in_decomposed_unicode_are_stored_composed() {
     assert_eq!(status, StatusCode::OK, "{again:#}");
     assert_eq!(again["events"], body["events"]);
     assert_eq!(head(&server), 1);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -1392,7 +1359,7 @@ async fn a_retried_request_is_answered_as_before_and_a_reused_id_is_refused() {
     assert_eq!(body["position"], 0);
     insta::assert_json_snapshot!("request_id_reused", body);
     assert_eq!(head(&server), 1);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 /// A hook that holds the command with request id `held` before its append, on its first
@@ -1466,7 +1433,7 @@ async fn a_race_lost_is_decided_again_on_the_winner() {
     assert_eq!(body["code"], "no_active_permanent_registration");
     assert_eq!(event_types(&b), ["PermanentResidenceDeleted"]);
     assert_eq!(head(&server), after_b, "the loser wrote nothing");
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1526,5 +1493,5 @@ async fn a_race_lost_every_time_is_a_conflict_with_its_position() {
         last.map_or(0, |position| position + 1),
         "the loser wrote nothing"
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }

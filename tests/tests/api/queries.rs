@@ -153,44 +153,6 @@ fn assert_error(response: &(StatusCode, Value), status: StatusCode, code: &str) 
     assert_eq!(response.1["code"], code, "{}", response.1);
 }
 
-/// Checks both ledgers of the data directory (register and access log) with the offline
-/// verifier's code: every record hash, chain link, payload commitment, the Merkle tree and every
-/// stored checkpoint's signature, root and head. It reads the served ledgers' own stores
-/// (`verify_directory` would wait for the lock the server holds).
-fn assert_verifiable(server: &TestServer) {
-    let state = &server.server.state;
-    state.sign_checkpoint().expect("a checkpoint is signed");
-    let access = state.access.directory();
-    let ledgers = [
-        (
-            "register",
-            server.dir.path().to_path_buf(),
-            &state.directory,
-        ),
-        ("access", server.dir.path().join("access"), access),
-    ];
-    for (name, dir, directory) in ledgers {
-        let ledger = directory.ledger();
-        let checkpoints = dir.join("checkpoints");
-        let report = residence_ledger::verify::verify(
-            ledger.store().as_ref(),
-            &residence_ledger::verify::VerifyOptions {
-                origin: ledger.origin(),
-                checkpoint_dir: Some(&checkpoints),
-                keys: &[directory.verifier_key()],
-            },
-            &mut |_| {},
-        )
-        .unwrap_or_else(|error| panic!("the {name} ledger does not verify: {error:?}"));
-        assert_eq!(report.records, ledger.head().size, "{name}: every record");
-        assert_eq!(report.root, ledger.tree_head().1, "{name}: the tree's root");
-        assert!(
-            report.checkpoints > 0,
-            "{name}: its checkpoints were checked"
-        );
-    }
-}
-
 fn unhex(text: &str) -> Vec<u8> {
     assert!(text.len().is_multiple_of(2), "hex of whole bytes");
     (0..text.len())
@@ -230,7 +192,7 @@ async fn a_person_is_answered_now_and_on_any_date_under_the_units_valid_then() {
     .await;
     assert_eq!(earlier["permanent"], Value::Null);
     assert_eq!(earlier["household"], Value::Null);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -273,7 +235,7 @@ async fn a_late_registration_changes_the_past_only_as_known_from_its_position() 
     )
     .await;
     assert_eq!(again, now);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -329,7 +291,7 @@ async fn the_history_and_the_household_book_on_both_time_axes() {
     assert_eq!(book_2019["members"].as_array().map(Vec::len), Some(1));
     assert_eq!(book_2019["address"]["unit"], "legacy:00004");
     insta::assert_json_snapshot!("household_book_2019", book_2019);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -394,7 +356,7 @@ async fn the_register_of_a_unit_is_paged_and_bounded_by_jurisdiction() {
         StatusCode::NOT_FOUND,
         "not_found",
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -454,7 +416,7 @@ async fn statistics_are_for_every_role_and_not_logged() {
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -497,7 +459,7 @@ async fn a_query_with_min_position_sees_the_write_it_names() {
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 /// A GET through one router: its statistics cache lives as long as the router does (the
@@ -549,7 +511,7 @@ async fn cached_statistics_name_their_position_and_min_position_forces_a_recount
     assert_eq!(fresh["totals"]["absent"], 1);
     // And the recount is what everyone gets from then on.
     assert_eq!(get_through(&router, path, &server.court).await, fresh);
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -686,7 +648,7 @@ async fn every_personal_data_read_leaves_exactly_one_access_entry() {
         StatusCode::FORBIDDEN,
         "forbidden",
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -758,7 +720,7 @@ async fn records_are_read_by_range_tag_and_position_as_stored() {
         StatusCode::FORBIDDEN,
         "forbidden",
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 /// Checks an inclusion answer the way a court would, offline: the signed checkpoint against the
@@ -858,7 +820,7 @@ async fn an_inclusion_proof_verifies_offline_against_the_signed_checkpoint() {
         StatusCode::FORBIDDEN,
         "forbidden",
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
 
 #[tokio::test]
@@ -951,5 +913,5 @@ async fn queries_refuse_what_they_must_with_their_documented_codes() {
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
-    assert_verifiable(&server);
+    server.assert_verifiable();
 }
