@@ -187,14 +187,28 @@ impl AccessLog {
         if let Ok(subject) = Tag::new(entry.subject.clone()) {
             tags.push(subject);
         }
-        let metadata = serde_json::json!({ "token": entry.token, "role": entry.role });
+        // The members in the order of their names, as the JSON object first written here had
+        // them: the metadata's bytes are hashed into the record and must not change.
+        #[derive(Serialize)]
+        struct Metadata<'a> {
+            role: &'a str,
+            token: &'a str,
+        }
+        let metadata = Metadata {
+            role: &entry.role,
+            token: &entry.token,
+        };
+        let mut payload = Vec::with_capacity(256);
+        if serde_json::to_writer(&mut payload, entry).is_err() {
+            payload.clear();
+        }
         Ok(NewRecord {
             event_id: EventId(id),
             event_type: EventType::new(ACCESS_EVENT_TYPE)?,
             schema_version: SchemaVersion::new(1)?,
             tags,
             metadata: serde_json::to_vec(&metadata).unwrap_or_default(),
-            payload: serde_json::to_vec(entry).unwrap_or_default(),
+            payload,
         })
     }
 
@@ -260,5 +274,33 @@ impl FromRequestParts<Arc<AppState>> for Accountable {
         let principal = Principal::from_request_parts(parts, state).await?;
         let purpose = Purpose::from_request_parts(parts, state).await?;
         Ok(Accountable { principal, purpose })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_record_holds_the_bytes_it_always_held() {
+        let directory =
+            std::env::temp_dir().join(format!("residence-access-log-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        let log = AccessLog::open(&directory, &DirectoryOptions::default(), [1; 32]).unwrap();
+        let entry = AccessEntry {
+            token: "0123456789ab".into(),
+            role: "court".into(),
+            action: "person.residence".into(),
+            subject: "person:0000000000000001".into(),
+            detail: "on 2026-11-27, as known at now".into(),
+            purpose: "vụ án 45/2026".into(),
+        };
+        let record = log.new_record(&entry).unwrap();
+        let metadata = serde_json::json!({ "token": entry.token, "role": entry.role });
+        assert_eq!(record.metadata, serde_json::to_vec(&metadata).unwrap());
+        assert_eq!(record.payload, serde_json::to_vec(&entry).unwrap());
+        let tags: Vec<&str> = record.tags.iter().map(Tag::as_str).collect();
+        assert_eq!(tags, ["token:0123456789ab", "person:0000000000000001"]);
+        let _ = std::fs::remove_dir_all(&directory);
     }
 }

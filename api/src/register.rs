@@ -199,6 +199,19 @@ struct Metadata {
     command: String,
 }
 
+/// [`Metadata`] as written, borrowing its parts (the same members in the same order, so the
+/// same bytes).
+#[derive(Debug, Serialize)]
+struct MetadataRef<'a> {
+    request_id: &'a str,
+    request_digest: &'a str,
+    actor: Actor,
+    actor_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    office: Option<&'a str>,
+    command: &'a str,
+}
+
 /// A hook run after a command's state was read and decided and before its append: tests use
 /// it to force a real race between two commands (production servers have none).
 pub type BeforeAppend = Arc<
@@ -280,6 +293,12 @@ impl Register {
             .iter()
             .map(|tag| Tag::new(tag.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
+        let metadata = metadata(
+            &request.request_id,
+            &request.recorder,
+            request.command.name(),
+            &digest,
+        );
         let mut attempt = 0;
         loop {
             let (state, seen) = self.fold(&ledger_tags)?;
@@ -296,16 +315,7 @@ impl Register {
                 .events
                 .iter()
                 .enumerate()
-                .map(|(index, event)| {
-                    new_record(
-                        &request.request_id,
-                        &request.recorder,
-                        request.command.name(),
-                        &digest,
-                        ids.event_id(index),
-                        event,
-                    )
-                })
+                .map(|(index, event)| record_with(metadata.clone(), ids.event_id(index), event))
                 .collect::<Result<Vec<_>, _>>()?;
             if let Some(hook) = &self.before_append {
                 hook(request).await;
@@ -452,14 +462,30 @@ pub(crate) fn new_record(
     event_id: EventId,
     event: &Event,
 ) -> Result<NewRecord, CommandError> {
-    let metadata = Metadata {
-        request_id: request_id.to_owned(),
-        request_digest: digest.to_owned(),
+    let metadata = metadata(request_id, recorder, command_name, digest);
+    record_with(metadata, event_id, event)
+}
+
+/// The metadata bytes every record of a request carries (see [`new_record`]).
+fn metadata(request_id: &str, recorder: &Recorder, command_name: &str, digest: &str) -> Vec<u8> {
+    let metadata = MetadataRef {
+        request_id,
+        request_digest: digest,
         actor: recorder.actor,
-        actor_id: recorder.actor_id.clone(),
-        office: recorder.office.clone(),
-        command: command_name.to_owned(),
+        actor_id: &recorder.actor_id,
+        office: recorder.office.as_deref(),
+        command: command_name,
     };
+    serde_json::to_vec(&metadata).unwrap_or_default()
+}
+
+/// As [`new_record`], with the request's metadata already written (once per request, not per
+/// event).
+fn record_with(
+    metadata: Vec<u8>,
+    event_id: EventId,
+    event: &Event,
+) -> Result<NewRecord, CommandError> {
     Ok(NewRecord {
         event_id,
         event_type: EventType::new(event.event_type().as_str())?,
@@ -469,7 +495,7 @@ pub(crate) fn new_record(
             .iter()
             .map(|tag: &DomainTag| Tag::new(tag.to_string()))
             .collect::<Result<_, _>>()?,
-        metadata: serde_json::to_vec(&metadata).unwrap_or_default(),
+        metadata,
         payload: event.encode(),
     })
 }
@@ -534,14 +560,17 @@ impl RequestIds {
 /// A digest of what the request asks (command and recording account), so a retry with the same
 /// content is recognised and one with other content refused.
 pub(crate) fn request_digest(recorder: &Recorder, command: &Command) -> String {
-    let command = serde_json::to_vec(command).unwrap_or_default();
+    let mut command_json = Vec::with_capacity(512);
+    if serde_json::to_writer(&mut command_json, command).is_err() {
+        command_json.clear();
+    }
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"residence-api v1 request digest\0");
     hasher.update(recorder.actor.as_str().as_bytes());
     hasher.update(&[0]);
     hasher.update(recorder.actor_id.as_bytes());
     hasher.update(&[0]);
-    hasher.update(&command);
+    hasher.update(&command_json);
     hasher.finalize().to_hex().to_string()
 }
 
@@ -646,6 +675,28 @@ mod tests {
             assert_eq!(metadata.request_id, "r-2");
             assert_eq!(metadata.command, "register_permanent");
         });
+    }
+
+    #[test]
+    fn the_metadata_is_written_as_the_owned_form_writes_it() {
+        for office in [Some("CA-00097".to_owned()), None] {
+            let recorder = Recorder {
+                office,
+                ..officer()
+            };
+            let owned = Metadata {
+                request_id: "r-1".into(),
+                request_digest: "abc".into(),
+                actor: recorder.actor,
+                actor_id: recorder.actor_id.clone(),
+                office: recorder.office.clone(),
+                command: "record_person".into(),
+            };
+            assert_eq!(
+                metadata("r-1", &recorder, "record_person", "abc"),
+                serde_json::to_vec(&owned).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -394,10 +394,9 @@ fn readme_tour() -> Vec<(String, u16)> {
         }
         pending.push_str(line);
         let full = std::mem::take(&mut pending);
-        let (command, comment) = full.rsplit_once("   # ").map_or_else(
-            || full.rsplit_once(" # ").expect("a trailing status comment"),
-            |split| split,
-        );
+        let (command, comment) = full
+            .rsplit_once("   # ")
+            .unwrap_or_else(|| full.rsplit_once(" # ").expect("a trailing status comment"));
         let status = comment
             .trim_start_matches(|c: char| !c.is_ascii_digit())
             .get(..3)

@@ -65,6 +65,9 @@ pub struct PhaseReport {
     requests_per_s: f64,
     p50_us: u64,
     p99_us: u64,
+    /// CPU time of the whole process (server, clients and ledger threads) per request, in µs:
+    /// on a shared or noisy machine it compares two builds better than requests/s do.
+    cpu_us_per_request: f64,
     statuses: BTreeMap<u16, u64>,
 }
 
@@ -393,6 +396,7 @@ where
 {
     let round = Arc::new(round);
     let bar = progress::spinner(&format!("bench http: {name}"));
+    let cpu_before = process_cpu_ns();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for client in 0..clients {
@@ -424,6 +428,7 @@ where
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_ns = process_cpu_ns().saturating_sub(cpu_before);
     bar.finish_and_clear();
     let requests = latencies.count() as u64;
     PhaseReport {
@@ -432,8 +437,22 @@ where
         requests_per_s: requests as f64 / elapsed.max(1e-9),
         p50_us: latencies.percentile_us(50.0),
         p99_us: latencies.percentile_us(99.0),
+        cpu_us_per_request: cpu_ns as f64 / 1e3 / (requests.max(1) as f64),
         statuses,
     }
+}
+
+/// The CPU time the process's live threads have run, in ns (`/proc/self/task/*/schedstat`;
+/// 0 where unavailable).
+fn process_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }
 
 fn print(report: &HttpBenchReport) {
@@ -442,17 +461,18 @@ fn print(report: &HttpBenchReport) {
         report.persons, report.records_before, report.clients, report.seconds
     );
     println!(
-        "{:<16} {:>10} {:>12} {:>10} {:>10}  statuses",
-        "phase", "requests", "requests/s", "p50 µs", "p99 µs"
+        "{:<16} {:>10} {:>12} {:>10} {:>10} {:>10}  statuses",
+        "phase", "requests", "requests/s", "p50 µs", "p99 µs", "CPU µs/req"
     );
     for phase in &report.phases {
         println!(
-            "{:<16} {:>10} {:>12.0} {:>10} {:>10}  {:?}",
+            "{:<16} {:>10} {:>12.0} {:>10} {:>10} {:>10.1}  {:?}",
             phase.name,
             phase.requests,
             phase.requests_per_s,
             phase.p50_us,
             phase.p99_us,
+            phase.cpu_us_per_request,
             phase.statuses
         );
     }

@@ -114,11 +114,13 @@
 //! | 503 | `unavailable` | the ledger cannot write |
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -126,12 +128,15 @@ use chrono::NaiveDate;
 use residence_domain::address::Address;
 use residence_domain::command::Command;
 use residence_domain::decide::Warning;
-use residence_domain::event::{DeletionGround, Event};
+use residence_domain::event::{DeletionGround, Event, EventEnvelope};
 use residence_domain::ids::{DwellingId, HouseholdId, PersonId};
 use residence_domain::state::State as DecisionState;
 use residence_domain::tag::Tag;
 use residence_domain::units::{Scheme, UnitRef, registry};
-use serde::Serialize;
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
@@ -205,18 +210,368 @@ async fn single(
     State(state): State<Arc<AppState>>,
     principal: Principal,
     procedure: Result<Path<String>, PathRejection>,
-    body: Result<Json<Value>, JsonRejection>,
+    body: Result<CommandBody, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let recorder = recorder(&principal)?;
     let Path(procedure) = procedure?;
     let procedure = find_procedure(&procedure)?;
-    let Json(body) = body?;
+    let body = match body? {
+        CommandBody::Bytes(bytes) => match fast_envelope(procedure, &bytes) {
+            Some((request_id, command)) => {
+                check_request_id(&request_id)?;
+                let answer = record(
+                    &state,
+                    &principal,
+                    &recorder,
+                    request_id,
+                    command,
+                    BTreeMap::new(),
+                )
+                .await?;
+                return Ok(answer.into_response());
+            }
+            None => Json::<Value>::from_bytes(&bytes)?.0,
+        },
+        CommandBody::Value(body) => body,
+    };
     let (request_id, command) = envelope(body)?;
     let answer = run(
         &state, &principal, &recorder, procedure, request_id, command,
     )
     .await?;
-    Ok((answer.status, Json(answer.body)).into_response())
+    Ok(answer.into_response())
+}
+
+/// The body of a single command, read as axum's `Json` extractor reads it (the same
+/// content-type check, body limit and rejections) but left as bytes when its content type is
+/// exactly `application/json`, so that [`fast_envelope`] can read it in one pass.
+#[derive(Debug)]
+enum CommandBody {
+    /// The body's bytes, not parsed yet.
+    Bytes(Bytes),
+    /// The body parsed by axum's `Json` extractor (any other JSON content type).
+    Value(Value),
+}
+
+impl<S: Send + Sync> FromRequest<S> for CommandBody {
+    type Rejection = JsonRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let exact = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes() == b"application/json");
+        if !exact {
+            // Whatever axum's own content-type check says, and answers, holds here too.
+            let Json(value) = Json::<Value>::from_request(request, state).await?;
+            return Ok(CommandBody::Value(value));
+        }
+        Ok(CommandBody::Bytes(
+            Bytes::from_request(request, state).await?,
+        ))
+    }
+}
+
+/// Reads `{"request_id": …, "command": {…}}` straight into the domain's `procedure` command,
+/// in one pass over the bytes (no JSON value, no re-serialisation); `None` whenever the general
+/// path could answer otherwise: a body that does not parse, an id to mint (any `"new"` or
+/// `\u` escape in the body), or an unknown unit, so that its error (or minting) comes from
+/// [`envelope`], [`mint_ids`] and [`parse_command`] exactly as before.
+fn fast_envelope(procedure: &'static str, bytes: &[u8]) -> Option<(String, Command)> {
+    if contains(bytes, b"\"new\"") || contains(bytes, b"\\u") {
+        return None;
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let envelope = EnvelopeSeed { procedure }
+        .deserialize(&mut deserializer)
+        .ok()?;
+    deserializer.end().ok()?;
+    let mut scan = serde_json::Deserializer::from_slice(bytes);
+    let UnitScan(unknown) = UnitScan::deserialize(&mut scan).ok()?;
+    if unknown {
+        return None;
+    }
+    Some(envelope)
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+/// Reads the envelope object of a single command (its two members once each, nothing else).
+struct EnvelopeSeed {
+    procedure: &'static str,
+}
+
+/// The members of an envelope.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum EnvelopeField {
+    RequestId,
+    Command,
+}
+
+impl<'de> DeserializeSeed<'de> for EnvelopeSeed {
+    type Value = (String, Command);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EnvelopeSeed {
+    type Value = (String, Command);
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an object with request_id and command")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut request_id = None;
+        let mut command = None;
+        while let Some(field) = map.next_key::<EnvelopeField>()? {
+            match field {
+                EnvelopeField::RequestId if request_id.is_none() => {
+                    request_id = Some(map.next_value::<String>()?);
+                }
+                EnvelopeField::Command if command.is_none() => {
+                    command = Some(map.next_value_seed(CommandSeed {
+                        procedure: self.procedure,
+                    })?);
+                }
+                EnvelopeField::RequestId => return Err(de::Error::duplicate_field("request_id")),
+                EnvelopeField::Command => return Err(de::Error::duplicate_field("command")),
+            }
+        }
+        match (request_id, command) {
+            (Some(request_id), Some(command)) => Ok((request_id, command)),
+            (None, _) => Err(de::Error::missing_field("request_id")),
+            (_, None) => Err(de::Error::missing_field("command")),
+        }
+    }
+}
+
+/// Reads a command object as the domain's `procedure` command: the domain's enum sees the
+/// variant `procedure` holding the object, as if the body had been `{procedure: {…}}`.
+struct CommandSeed {
+    procedure: &'static str,
+}
+
+impl<'de> DeserializeSeed<'de> for CommandSeed {
+    type Value = Command;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Command, D::Error> {
+        Command::deserialize(Variant {
+            procedure: self.procedure,
+            object: deserializer,
+        })
+    }
+}
+
+/// A deserialiser presenting an object as the variant `procedure` of an enum; only newtype
+/// variants holding an object are read (anything else fails, and the general path answers).
+struct Variant<D> {
+    procedure: &'static str,
+    object: D,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Variant<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, D::Error> {
+        Err(de::Error::custom("a command is an enum"))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        visitor.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier
+        ignored_any
+    }
+}
+
+impl<'de, D: Deserializer<'de>> EnumAccess<'de> for Variant<D> {
+    type Error = D::Error;
+    type Variant = ObjectOnly<D>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, ObjectOnly<D>), D::Error> {
+        let name = seed.deserialize(de::value::StrDeserializer::<D::Error>::new(self.procedure))?;
+        Ok((name, ObjectOnly(self.object)))
+    }
+}
+
+/// The content of a command variant: an object, read as a map (never an array, which a
+/// derived struct would otherwise accept and the general path refuses).
+struct ObjectOnly<D>(D);
+
+impl<'de, D: Deserializer<'de>> VariantAccess<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn unit_variant(self) -> Result<(), D::Error> {
+        Err(de::Error::custom("a command holds an object"))
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, D::Error> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        _visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        Err(de::Error::custom("a command holds an object"))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, D::Error> {
+        Err(de::Error::custom("a command holds an object"))
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct enum identifier
+        ignored_any
+    }
+}
+
+/// Whether a JSON text holds a `unit` member with a well-formed unit code that the
+/// administrative map does not have, found in one pass without building a JSON value (what
+/// [`unknown_unit`] finds on a value).
+struct UnitScan(bool);
+
+impl<'de> Deserialize<'de> for UnitScan {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<UnitScan, D::Error> {
+        deserializer.deserialize_any(ScanVisitor { unit: false })
+    }
+}
+
+/// Walks a JSON value; `unit` says whether it is the value of a `unit` member.
+struct ScanVisitor {
+    unit: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ScanVisitor {
+    type Value = UnitScan;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<UnitScan, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// Whether an object key is `unit`.
+struct IsUnitKey;
+
+impl<'de> DeserializeSeed<'de> for IsUnitKey {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for IsUnitKey {
+    type Value = bool;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(key == "unit")
+    }
+}
+
+impl<'de> Visitor<'de> for ScanVisitor {
+    type Value = UnitScan;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<UnitScan, E> {
+        Ok(UnitScan(false))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<UnitScan, E> {
+        Ok(UnitScan(false))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<UnitScan, E> {
+        Ok(UnitScan(false))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<UnitScan, E> {
+        Ok(UnitScan(false))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<UnitScan, E> {
+        Ok(UnitScan(false))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<UnitScan, E> {
+        Ok(UnitScan(
+            self.unit
+                && text
+                    .parse::<UnitRef>()
+                    .is_ok_and(|unit| registry().get(unit).is_none()),
+        ))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<UnitScan, A::Error> {
+        let mut found = false;
+        while let Some(UnitScan(unknown)) = items.next_element_seed(ScanVisitor { unit: false })? {
+            found |= unknown;
+        }
+        Ok(UnitScan(found))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<UnitScan, A::Error> {
+        let mut found = false;
+        while let Some(unit) = members.next_key_seed(IsUnitKey)? {
+            let UnitScan(unknown) = members.next_value_seed(ScanVisitor { unit })?;
+            found |= unknown;
+        }
+        Ok(UnitScan(found))
+    }
 }
 
 /// `POST /v1/commands`.
@@ -242,8 +597,9 @@ async fn batch(
         let mut result = Map::new();
         match answer {
             Ok(answer) => {
-                result.insert("status".into(), answer.status.as_u16().into());
-                result.insert("result".into(), answer.body);
+                let (status, body) = answer.value();
+                result.insert("status".into(), status.as_u16().into());
+                result.insert("result".into(), body);
             }
             Err(error) => {
                 result.insert("status".into(), error.status().as_u16().into());
@@ -261,17 +617,109 @@ async fn batch(
 #[derive(Debug)]
 struct Answer {
     status: StatusCode,
-    body: Value,
+    outcome: CommandOutcome,
+    ids: BTreeMap<String, String>,
 }
 
-/// The JSON of a recorded command.
+impl Answer {
+    /// The answer as the single endpoint sends it: the body written straight to bytes, with the
+    /// same members in the same order as the JSON value of [`Answer::value`] (serde_json's
+    /// objects sort their members by name).
+    fn into_response(self) -> Response {
+        let mut bytes = Vec::with_capacity(1024);
+        match serde_json::to_writer(&mut bytes, &self.response()) {
+            Ok(()) => (
+                self.status,
+                [(header::CONTENT_TYPE, "application/json")],
+                bytes,
+            )
+                .into_response(),
+            Err(error) => {
+                // The events are recorded: the client retries and gets the replayed answer.
+                tracing::error!(%error, "serialising a command response failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(error_body(&ApiError::Internal)),
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// The answer as a batch item holds it: its status and its body as a JSON value.
+    fn value(&self) -> (StatusCode, Value) {
+        match serde_json::to_value(self.response()) {
+            Ok(body) => (self.status, body),
+            Err(error) => {
+                tracing::error!(%error, "serialising a command response failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    error_body(&ApiError::Internal),
+                )
+            }
+        }
+    }
+
+    fn response(&self) -> CommandResponse<'_> {
+        CommandResponse {
+            events: self.outcome.events.iter().map(EventBody).collect(),
+            ids: &self.ids,
+            position: self.outcome.events.last().map(|event| event.position),
+            replayed: self.outcome.replayed,
+            warnings: self.outcome.warnings.iter().map(WarningValue).collect(),
+        }
+    }
+}
+
+/// The JSON of a recorded command. Its members (and those of each event) are declared in the
+/// order of their names: the body is written directly, and must read exactly as the JSON value
+/// it was first built as (serde_json's objects sort their members).
 #[derive(Debug, Serialize)]
 struct CommandResponse<'a> {
-    events: &'a [RecordedEvent],
-    warnings: Vec<WarningBody<'a>>,
-    replayed: bool,
-    position: Option<u64>,
+    events: Vec<EventBody<'a>>,
     ids: &'a BTreeMap<String, String>,
+    position: Option<u64>,
+    replayed: bool,
+    warnings: Vec<WarningValue<'a>>,
+}
+
+/// A warning of a command's answer with its messages. Its members are the domain's (declared
+/// in no particular order): they are sorted through a JSON value.
+#[derive(Debug)]
+struct WarningValue<'a>(&'a Warning);
+
+impl Serialize for WarningValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let warning = self.0;
+        serde_json::to_value(WarningBody {
+            warning,
+            message: warning.message_en(),
+            message_vi: warning.message_vi(),
+        })
+        .map_err(serde::ser::Error::custom)?
+        .serialize(serializer)
+    }
+}
+
+/// One recorded event of a command's answer, its members in the order of their names.
+#[derive(Debug)]
+struct EventBody<'a>(&'a RecordedEvent);
+
+impl Serialize for EventBody<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let recorded = self.0;
+        // The event's own members are the domain's (declared in no particular order): they
+        // are sorted through a JSON value.
+        let event = serde_json::to_value(EventEnvelope::new(recorded.event.clone()))
+            .map_err(serde::ser::Error::custom)?;
+        let mut members = serializer.serialize_struct("RecordedEvent", 4)?;
+        members.serialize_field("event", &event)?;
+        members.serialize_field("event_id", &recorded.event_id)?;
+        members.serialize_field("position", &recorded.position)?;
+        members.serialize_field("record_hash", &recorded.record_hash)?;
+        members.end()
+    }
 }
 
 /// A warning with its messages.
@@ -283,6 +731,16 @@ struct WarningBody<'a> {
     message_vi: String,
 }
 
+/// Refuses a request id that is empty or too long.
+fn check_request_id(request_id: &str) -> Result<(), ApiError> {
+    if request_id.is_empty() || request_id.len() > REQUEST_ID_BYTES_MAX {
+        return Err(ApiError::InvalidBody(format!(
+            "request_id must be 1 to {REQUEST_ID_BYTES_MAX} bytes"
+        )));
+    }
+    Ok(())
+}
+
 /// Mints ids, parses, checks and records one command.
 async fn run(
     state: &AppState,
@@ -292,13 +750,21 @@ async fn run(
     request_id: String,
     mut command: Map<String, Value>,
 ) -> Result<Answer, ApiError> {
-    if request_id.is_empty() || request_id.len() > REQUEST_ID_BYTES_MAX {
-        return Err(ApiError::InvalidBody(format!(
-            "request_id must be 1 to {REQUEST_ID_BYTES_MAX} bytes"
-        )));
-    }
+    check_request_id(&request_id)?;
     let ids = mint_ids(&recorder.actor_id, &request_id, &mut command);
     let command = parse_command(procedure, command)?;
+    record(state, principal, recorder, request_id, command, ids).await
+}
+
+/// Checks and records one parsed command.
+async fn record(
+    state: &AppState,
+    principal: &Principal,
+    recorder: &Recorder,
+    request_id: String,
+    command: Command,
+    ids: BTreeMap<String, String>,
+) -> Result<Answer, ApiError> {
     let request = CommandRequest {
         request_id,
         command,
@@ -315,42 +781,16 @@ async fn run(
             CheckedError::Command(error) => ApiError::from(error),
             CheckedError::Refused(error) => error,
         })?;
-    Ok(answer(&outcome, &ids))
-}
-
-/// The response to a recorded or replayed command.
-fn answer(outcome: &CommandOutcome, ids: &BTreeMap<String, String>) -> Answer {
-    let response = CommandResponse {
-        events: &outcome.events,
-        warnings: outcome
-            .warnings
-            .iter()
-            .map(|warning| WarningBody {
-                warning,
-                message: warning.message_en(),
-                message_vi: warning.message_vi(),
-            })
-            .collect(),
-        replayed: outcome.replayed,
-        position: outcome.events.last().map(|event| event.position),
-        ids,
-    };
     let status = if outcome.replayed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    match serde_json::to_value(&response) {
-        Ok(body) => Answer { status, body },
-        Err(error) => {
-            // The events are recorded: the client retries and gets the replayed answer.
-            tracing::error!(%error, "serialising a command response failed");
-            Answer {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                body: error_body(&ApiError::Internal),
-            }
-        }
-    }
+    Ok(Answer {
+        status,
+        outcome,
+        ids,
+    })
 }
 
 /// The recorder of a caller allowed to record.
@@ -361,15 +801,31 @@ fn recorder(principal: &Principal) -> Result<Recorder, ApiError> {
     })?;
     let office = match principal.role {
         Role::Officer | Role::Supervisor => {
-            let entries = principal.jurisdiction.entries();
-            let mut office = entries
+            // The first entries of `Jurisdiction::entries` (communes, then provinces), written
+            // without building the whole list: a national supervisor holds every province.
+            let jurisdiction = &principal.jurisdiction;
+            let count = jurisdiction.communes.len() + jurisdiction.provinces.len();
+            let mut office = String::new();
+            let communes = jurisdiction
+                .communes
                 .iter()
+                .map(|commune| (None, commune as &dyn std::fmt::Display));
+            let provinces = jurisdiction
+                .provinces
+                .iter()
+                .map(|province| (Some("province:"), province as &dyn std::fmt::Display));
+            for (index, (prefix, entry)) in communes
+                .chain(provinces)
                 .take(OFFICE_ENTRIES_MAX)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(",");
-            if entries.len() > OFFICE_ENTRIES_MAX {
-                office.push_str(&format!(",+{}", entries.len() - OFFICE_ENTRIES_MAX));
+                .enumerate()
+            {
+                if index > 0 {
+                    office.push(',');
+                }
+                let _ = write!(office, "{}{entry}", prefix.unwrap_or_default());
+            }
+            if count > OFFICE_ENTRIES_MAX {
+                let _ = write!(office, ",+{}", count - OFFICE_ENTRIES_MAX);
             }
             Some(office)
         }
@@ -983,6 +1439,194 @@ fn dwelling_unit(state: &DecisionState, dwelling: DwellingId, date: NaiveDate) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The general path: the body as a JSON value, its ids minted, re-read as the command.
+    fn general(procedure: &'static str, body: &[u8]) -> Result<(String, Command), String> {
+        let Json(value) = Json::<Value>::from_bytes(body).map_err(|e| e.body_text())?;
+        let (request_id, mut command) = envelope(value).map_err(|e| format!("{e:?}"))?;
+        mint_ids("token:a", &request_id, &mut command);
+        let command = parse_command(procedure, command).map_err(|e| format!("{e:?}"))?;
+        Ok((request_id, command))
+    }
+
+    fn body(command: &Value) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({"request_id": "r-1", "command": command}))
+            .expect("a JSON value serialises")
+    }
+
+    #[test]
+    fn the_one_pass_reading_of_a_body_gives_the_command_the_general_path_gives() {
+        let examples = super::super::docs::command_examples();
+        let mut fast = 0;
+        for procedure in PROCEDURES {
+            let example = &examples[procedure];
+            let bytes = body(example);
+            let expected = general(procedure, &bytes).expect("every example is a valid command");
+            if let Some(read) = fast_envelope(procedure, &bytes) {
+                assert_eq!(read, expected, "{procedure}");
+                fast += 1;
+            }
+            // The members in another order, and written with whitespace, read the same.
+            let text = format!(
+                "{{ \"command\" : {} ,\n \"request_id\": \"r-1\" }}",
+                serde_json::to_string_pretty(example).expect("a JSON value serialises")
+            );
+            if let Some(read) = fast_envelope(procedure, text.as_bytes()) {
+                assert_eq!(read, expected, "{procedure} reordered");
+            }
+        }
+        // Only examples asking for a minted id, or naming a text with "new", take the
+        // general path.
+        assert!(
+            fast >= PROCEDURES.len() - 3,
+            "{fast} of {}",
+            PROCEDURES.len()
+        );
+    }
+
+    #[test]
+    fn whatever_the_general_path_could_answer_otherwise_is_left_to_it() {
+        let example = &super::super::docs::command_examples()["register_permanent"];
+        let procedure = "register_permanent";
+        assert!(fast_envelope(procedure, &body(example)).is_some());
+        let with = |edit: &dyn Fn(&mut Value)| {
+            let mut command = example.clone();
+            edit(&mut command);
+            fast_envelope(procedure, &body(&command))
+        };
+        // An id to mint, an unknown unit, an unknown member, a wrong type.
+        assert_eq!(
+            with(&|c| c["household"] = serde_json::json!({"establish": {"household": "new"}})),
+            None
+        );
+        assert_eq!(with(&|c| c["address"]["unit"] = "2025:99999".into()), None);
+        assert_eq!(with(&|c| c["surprise"] = true.into()), None);
+        assert_eq!(with(&|c| c["effective_on"] = 7.into()), None);
+        let text = String::from_utf8(body(example)).expect("JSON is UTF-8");
+        let raw = |text: &str| fast_envelope(procedure, text.as_bytes());
+        // A duplicate member (the general path keeps the last one), an array for the command
+        // object (a derived struct would read it), an escaped text, other members, trailing
+        // characters, not JSON.
+        assert_eq!(
+            raw(&text.replacen(
+                "\"request_id\":\"r-1\"",
+                "\"request_id\":\"r-0\",\"request_id\":\"r-1\"",
+                1
+            )),
+            None
+        );
+        let command = serde_json::to_string(example).expect("a JSON value serialises");
+        assert_eq!(
+            raw(&format!(
+                "{{\"request_id\":\"r-1\",\"command\":{command},\"command\":{command}}}"
+            )),
+            None
+        );
+        let values: Vec<&Value> = example.as_object().expect("an object").values().collect();
+        let array = serde_json::to_string(&values).expect("a JSON value serialises");
+        assert_eq!(
+            raw(&format!("{{\"request_id\":\"r-1\",\"command\":{array}}}")),
+            None
+        );
+        assert_eq!(raw(&text.replacen("r-1", "r\\u002d1", 1)), None);
+        assert_eq!(
+            raw(&format!(
+                "{{\"request_id\":\"r-1\",\"command\":{command},\"x\":1}}"
+            )),
+            None
+        );
+        assert_eq!(raw(&format!("{text} x")), None);
+        assert_eq!(raw("{\"request_id\":"), None);
+        assert!(raw(&text).is_some());
+    }
+
+    #[test]
+    fn an_answer_is_written_as_the_json_value_it_was_first_built_as() {
+        use residence_domain::context::{Actor, Context};
+        use residence_domain::decide::decide;
+        // A PIN with an unknown province prefix: one event and one warning.
+        let command: Command = serde_json::from_value(serde_json::json!({"record_person": {
+            "person": "0000000000000001", "pin": "999090012345", "name": "Nguyễn Văn An",
+            "birth_date": "1990-05-01", "sex": "male"}}))
+        .expect("a valid command");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("a date");
+        let decision = decide(
+            &DecisionState::default(),
+            &command,
+            &Context::new(today, Actor::PopulationDatabase),
+        )
+        .expect("recorded");
+        assert!(!decision.warnings.is_empty(), "the example has a warning");
+        let events: Vec<RecordedEvent> = decision
+            .events
+            .into_iter()
+            .enumerate()
+            .map(|(index, event)| RecordedEvent {
+                position: 40 + index as u64,
+                record_hash: residence_ledger::hash::Hash([index as u8 + 1; 32]),
+                event_id: residence_ledger::record::EventId([7; 16]),
+                event,
+            })
+            .collect();
+        let ids: BTreeMap<String, String> =
+            [("person".to_owned(), "00000000000000aa".to_owned())].into();
+        for replayed in [false, true] {
+            let outcome = CommandOutcome {
+                events: events.clone(),
+                warnings: decision.warnings.clone(),
+                replayed,
+            };
+            // The body as first built: a struct in another member order, through a JSON value.
+            #[derive(Serialize)]
+            struct First<'a> {
+                events: &'a [RecordedEvent],
+                warnings: Vec<WarningBody<'a>>,
+                replayed: bool,
+                position: Option<u64>,
+                ids: &'a BTreeMap<String, String>,
+            }
+            let first = serde_json::to_value(First {
+                events: &outcome.events,
+                warnings: outcome
+                    .warnings
+                    .iter()
+                    .map(|warning| WarningBody {
+                        warning,
+                        message: warning.message_en(),
+                        message_vi: warning.message_vi(),
+                    })
+                    .collect(),
+                replayed,
+                position: outcome.events.last().map(|event| event.position),
+                ids: &ids,
+            })
+            .expect("serialises");
+            let expected = serde_json::to_vec(&first).expect("serialises");
+            let answer = Answer {
+                status: StatusCode::CREATED,
+                outcome,
+                ids: ids.clone(),
+            };
+            assert_eq!(answer.value().1, first);
+            let response = answer.into_response();
+            assert_eq!(response.status(), StatusCode::CREATED);
+            assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+            let bytes = futures_body(response);
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+    }
+
+    /// The whole body of a response.
+    fn futures_body(response: Response) -> Bytes {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .expect("a body")
+    }
 
     #[test]
     fn the_catalogue_is_every_command_of_the_domain() {

@@ -44,11 +44,15 @@ impl Histogram {
     }
 }
 
+/// Request counts by method, then route, then status.
+type RequestCounts = BTreeMap<String, BTreeMap<String, BTreeMap<u16, u64>>>;
+
 /// The server's request metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// Requests by (method, route, status).
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// Requests by method, route and status (nested, so that counting a request already seen
+    /// looks its keys up without allocating; iterated in the order of the triple).
+    requests: Mutex<RequestCounts>,
     /// Latency by route.
     latency: Mutex<BTreeMap<String, Arc<Histogram>>>,
 }
@@ -60,8 +64,19 @@ impl Metrics {
                 .requests
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            *requests
-                .entry((method.to_owned(), route.to_owned(), status))
+            if !requests.contains_key(method) {
+                requests.insert(method.to_owned(), BTreeMap::new());
+            }
+            let routes = requests
+                .get_mut(method)
+                .expect("the method's counts were just inserted");
+            if !routes.contains_key(route) {
+                routes.insert(route.to_owned(), BTreeMap::new());
+            }
+            *routes
+                .get_mut(route)
+                .expect("the route's counts were just inserted")
+                .entry(status)
                 .or_default() += 1;
         }
         let histogram = {
@@ -69,7 +84,10 @@ impl Metrics {
                 .latency
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(latency.entry(route.to_owned()).or_default())
+            match latency.get(route) {
+                Some(histogram) => Arc::clone(histogram),
+                None => Arc::clone(latency.entry(route.to_owned()).or_default()),
+            }
         };
         histogram.observe(seconds);
     }
@@ -85,11 +103,15 @@ impl Metrics {
                 .requests
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for ((method, route, status), count) in requests.iter() {
-                let _ = writeln!(
-                    out,
-                    "residence_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
-                );
+            for (method, routes) in requests.iter() {
+                for (route, statuses) in routes {
+                    for (status, count) in statuses {
+                        let _ = writeln!(
+                            out,
+                            "residence_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
+                        );
+                    }
+                }
             }
         }
         out.push_str("# HELP residence_http_request_duration_seconds Request latency by route.\n");
@@ -165,15 +187,13 @@ impl Metrics {
 /// may carry a PIN).
 pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    // Cheap clones (a standard method holds no allocation; a matched path is shared).
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     state.metrics.record(
-        &method,
-        &route,
+        method.as_str(),
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
