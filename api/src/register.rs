@@ -301,7 +301,7 @@ impl Register {
         );
         let mut attempt = 0;
         loop {
-            let (state, seen) = self.fold(&ledger_tags)?;
+            let (state, seen, ledger_tags) = self.fold_phases(&read_tags, &ledger_tags)?;
             let context = Context::new(request.today, request.recorder.actor);
             let decision =
                 decide(&state, &request.command, &context).map_err(CommandError::Rejected)?;
@@ -410,6 +410,32 @@ impl Register {
             warnings: Vec::new(),
             replayed: true,
         }))
+    }
+
+    /// The two read phases of a decision: the command's read tags, then the dwellings the first
+    /// fold found (a dwelling's recodings carry its tag, not the tags of the people living
+    /// there; `State::dwelling_tags`). Returns the state, the last position it covers, and every
+    /// tag read, which the append condition guards.
+    fn fold_phases(
+        &self,
+        read_tags: &[DomainTag],
+        ledger_tags: &[Tag],
+    ) -> Result<(State, Option<Position>, Vec<Tag>), CommandError> {
+        let (state, seen) = self.fold(ledger_tags)?;
+        let mut more = state
+            .dwelling_tags()
+            .into_iter()
+            .filter(|tag| !read_tags.contains(tag))
+            .peekable();
+        if more.peek().is_none() {
+            return Ok((state, seen, ledger_tags.to_vec()));
+        }
+        let mut tags = ledger_tags.to_vec();
+        for tag in more {
+            tags.push(Tag::new(tag.to_string())?);
+        }
+        let (state, seen) = self.fold(&tags)?;
+        Ok((state, seen, tags))
     }
 
     /// Folds every record carrying one of `tags` up to the current head; returns the state and

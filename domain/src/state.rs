@@ -489,6 +489,17 @@ impl State {
         self.households.iter().map(|(id, record)| (*id, record))
     }
 
+    /// The `dwelling:` tags of every dwelling this state knows of: a command's second read
+    /// phase. A dwelling's recodings are tagged with the dwelling (not with every person living
+    /// there), so a decision about a person folds the dwellings of the registrations its first
+    /// read found, and guards them in its append condition.
+    pub fn dwelling_tags(&self) -> Vec<crate::tag::Tag> {
+        self.dwellings
+            .keys()
+            .map(|dwelling| crate::tag::Tag::Dwelling(*dwelling))
+            .collect()
+    }
+
     /// A dwelling.
     pub fn dwelling(&self, dwelling: DwellingId) -> Option<&DwellingRecord> {
         self.dwellings.get(&dwelling)
@@ -1014,6 +1025,9 @@ impl State {
                 }
                 record
                     .addresses
+                    .push((e.effective_on, e.new_address.clone()));
+                record
+                    .recodings
                     .push((e.effective_on, e.new_address.clone()));
                 for household in &e.households {
                     self.household_mut(*household).address = Some(e.new_address.clone());

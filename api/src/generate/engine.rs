@@ -46,10 +46,28 @@ impl Engine {
         self.events.is_empty()
     }
 
-    /// The decision state for `command`: the events carrying its read tags, folded in order.
+    /// The decision state for `command`, read as the API reads it (`register.rs`): the events
+    /// carrying its read tags, then also those of the dwellings that first fold found (their
+    /// recodings), folded in order.
     pub fn state_for(&self, command: &Command) -> State {
+        let read_tags = command.read_tags();
+        let first = self.fold(&read_tags);
+        let mut tags = read_tags;
+        let before = tags.len();
+        for tag in first.dwelling_tags() {
+            if !tags[..before].contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        if tags.len() == before {
+            return first;
+        }
+        self.fold(&tags)
+    }
+
+    fn fold(&self, tags: &[Tag]) -> State {
         let mut positions: Vec<u32> = Vec::new();
-        for tag in command.read_tags() {
+        for &tag in tags {
             if let Some(list) = self.by_tag.get(&tag) {
                 positions.extend_from_slice(list);
             }

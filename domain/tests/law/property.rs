@@ -1041,7 +1041,12 @@ impl Sim {
     fn step_with(&mut self, command: Command, actor: Actor) {
         let ctx = Context::new(self.today, actor);
         let full = decide(&self.state, &command, &ctx);
-        let narrow_state = narrow_state(&self.log, &command.read_tags());
+        // Two read phases, as the API reads: the command's tags, then the dwellings the first
+        // fold found (their recodings).
+        let first = narrow_state(&self.log, &command.read_tags());
+        let mut tags = command.read_tags();
+        tags.extend(first.dwelling_tags());
+        let narrow_state = narrow_state(&self.log, &tags);
         let narrow = decide(&narrow_state, &command, &ctx);
         let _ = writeln!(
             self.transcript,
