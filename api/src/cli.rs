@@ -14,7 +14,11 @@ use crate::{backup, bench, http, progress};
 
 /// The residence ledger: Vietnam's residence register as a verifiable event log.
 #[derive(Debug, Parser)]
-#[command(name = "residence", version, about)]
+#[command(
+    name = "residence",
+    version,
+    about = "The residence ledger: Vietnam's residence register as a verifiable event log"
+)]
 pub struct Cli {
     /// More log output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -47,8 +51,9 @@ pub enum Command {
     /// Generate a deterministic synthetic population's command history (NDJSON) and its
     /// statistics (FILE.stats.json).
     Generate(GenerateArgs),
-    /// Record a command file (NDJSON, see `residence_api::import`) into a ledger on the clock
-    /// the file supplies.
+    /// Record a command file (NDJSON, see `residence_api::import`) or, with `--format books`,
+    /// legacy paper household books (`residence_api::books`) into a ledger, on the clock the
+    /// file supplies.
     Import(ImportArgs),
     /// Benchmarks (see BENCHMARKS.md).
     #[command(subcommand)]
