@@ -3,8 +3,10 @@
 //! Why written out here rather than derived: the request bodies are the domain's command JSON
 //! and the domain crate stays free of HTTP and documentation dependencies. The document is
 //! built from one table of endpoints ([`ENDPOINTS`]) plus one real example body per procedure
-//! (`command_examples.json`, checked by a test to decode into a domain command), and a test
-//! checks that every route the router serves is in the table. Swagger UI is embedded in the
+//! (`command_examples.json`, checked by a test to decode into a domain command, one per
+//! procedure). The end-to-end tests (`tests/tests/api/docs.rs`) call every endpoint of the table
+//! and every procedure's endpoint, so nothing documented goes unserved; a route added to the
+//! router must be added to [`ENDPOINTS`] by hand. Swagger UI is embedded in the
 //! binary (`utoipa-swagger-ui`, vendored): no network at build or run time.
 
 use std::sync::{Arc, OnceLock};
