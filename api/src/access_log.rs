@@ -20,16 +20,29 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use residence_ledger::directory::{DirectoryError, DirectoryOptions, LedgerDirectory};
-use residence_ledger::ledger::{AppendRequest, Ledger, NewRecord};
-use residence_ledger::record::{EventId, EventType, Payload, Position, SchemaVersion, Tag};
+use residence_ledger::ledger::{AppendError, AppendRequest, Ledger, NewRecord, ReadError};
+use residence_ledger::record::{
+    EventId, EventType, InvalidValue, Payload, Position, SchemaVersion, Tag,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Principal;
-use crate::http::AppState;
-use crate::http::error::ApiError;
+
+/// Why the access log could not record or read.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessLogError {
+    /// An entry does not fit the record format: its subject is not a tag (a programmer's
+    /// error: subjects are built from typed ids), or a token id is malformed. → 500.
+    #[error("an access entry does not fit the record format")]
+    Format(#[from] InvalidValue),
+    /// The entry could not be made durable: the data must not be answered. → 503.
+    #[error("the access log refused an entry")]
+    Append(#[from] AppendError),
+    /// The log could not be read. → 503.
+    #[error("reading the access log failed")]
+    Read(#[from] ReadError),
+}
 
 /// The access log's directory inside the data directory.
 pub const ACCESS_DIR: &str = "access";
@@ -43,22 +56,16 @@ pub const PURPOSE_CHARS_MAX: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purpose(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Purpose {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get("x-purpose")
-            // Purposes are written in Vietnamese: accept UTF-8, not only visible ASCII.
-            .and_then(|value| std::str::from_utf8(value.as_bytes()).ok())
-            .map(str::trim)
-            .ok_or(ApiError::PurposeRequired)?;
+impl Purpose {
+    /// The purpose given in an `X-Purpose` header value: 1 to [`PURPOSE_CHARS_MAX`] characters
+    /// of UTF-8 (purposes are written in Vietnamese) without control characters, trimmed.
+    pub fn parse(value: &[u8]) -> Option<Purpose> {
+        let value = std::str::from_utf8(value).ok()?.trim();
         let chars = value.chars().count();
         if chars == 0 || chars > PURPOSE_CHARS_MAX || value.chars().any(char::is_control) {
-            return Err(ApiError::PurposeRequired);
+            return None;
         }
-        Ok(Purpose(value.to_owned()))
+        Some(Purpose(value.to_owned()))
     }
 }
 
@@ -133,8 +140,8 @@ impl AccessLog {
     /// Records a read and waits until it is durable; returns its position.
     ///
     /// # Errors
-    /// [`ApiError::Unavailable`] when the entry could not be made durable: the caller must then
-    /// not answer with the data.
+    /// [`AccessLogError`] when the entry could not be made durable: the caller must then not
+    /// answer with the data.
     pub async fn record(
         &self,
         principal: &Principal,
@@ -142,7 +149,7 @@ impl AccessLog {
         subject: &str,
         detail: String,
         purpose: &Purpose,
-    ) -> Result<u64, ApiError> {
+    ) -> Result<u64, AccessLogError> {
         let entry = AccessEntry {
             token: principal.token_id.clone(),
             role: principal.role.as_str().to_owned(),
@@ -151,10 +158,7 @@ impl AccessLog {
             detail,
             purpose: purpose.0.clone(),
         };
-        let record = self.new_record(&entry).map_err(|error| {
-            tracing::error!(%error, "an access entry does not fit the record format");
-            ApiError::Internal
-        })?;
+        let record = self.new_record(&entry)?;
         let outcome = self
             .ledger
             .append(AppendRequest {
@@ -162,31 +166,25 @@ impl AccessLog {
                 condition: None,
                 recorded_at: None,
             })
-            .await
-            .map_err(|error| {
-                tracing::error!(error = %crate::http::error::error_chain(&error), "the access log refused an entry");
-                ApiError::Unavailable
-            })?;
-        outcome
-            .records
-            .first()
-            .map(|appended| appended.position.0)
-            .ok_or(ApiError::Internal)
+            .await?;
+        assert_eq!(
+            outcome.records.len(),
+            1,
+            "an append of one record reports one record"
+        );
+        Ok(outcome.records[0].position.0)
     }
 
-    fn new_record(
-        &self,
-        entry: &AccessEntry,
-    ) -> Result<NewRecord, residence_ledger::record::InvalidValue> {
+    fn new_record(&self, entry: &AccessEntry) -> Result<NewRecord, InvalidValue> {
         let number = self.counter.fetch_add(1, Ordering::Relaxed);
         let mut id = [0u8; 16];
         id.copy_from_slice(
             &blake3::keyed_hash(&self.id_key, &number.to_le_bytes()).as_bytes()[..16],
         );
-        let mut tags = vec![Tag::new(format!("token:{}", entry.token))?];
-        if let Ok(subject) = Tag::new(entry.subject.clone()) {
-            tags.push(subject);
-        }
+        let tags = vec![
+            Tag::new(format!("token:{}", entry.token))?,
+            Tag::new(entry.subject.clone())?,
+        ];
         // The members in the order of their names, as the JSON object first written here had
         // them: the metadata's bytes are hashed into the record and must not change.
         #[derive(Serialize)]
@@ -199,15 +197,14 @@ impl AccessLog {
             token: &entry.token,
         };
         let mut payload = Vec::with_capacity(256);
-        if serde_json::to_writer(&mut payload, entry).is_err() {
-            payload.clear();
-        }
+        // Strings only: serialising cannot fail, and an empty payload would hide the read.
+        serde_json::to_writer(&mut payload, entry).expect("an access entry serialises to JSON");
         Ok(NewRecord {
             event_id: EventId(id),
             event_type: EventType::new(ACCESS_EVENT_TYPE)?,
             schema_version: SchemaVersion::new(1)?,
             tags,
-            metadata: serde_json::to_vec(&metadata).unwrap_or_default(),
+            metadata: serde_json::to_vec(&metadata).expect("access metadata serialises to JSON"),
             payload,
         })
     }
@@ -225,20 +222,14 @@ impl AccessLog {
     /// Up to `limit` entries from position `from`.
     ///
     /// # Errors
-    /// [`ApiError::Unavailable`] when the log cannot be read.
-    pub fn read(&self, from: u64, limit: u64) -> Result<Vec<AccessRecord>, ApiError> {
+    /// [`AccessLogError::Read`] when the log cannot be read.
+    pub fn read(&self, from: u64, limit: u64) -> Result<Vec<AccessRecord>, AccessLogError> {
         let size = self.len();
         if from >= size || limit == 0 {
             return Ok(Vec::new());
         }
         let to = size.min(from.saturating_add(limit));
-        let stored = self
-            .ledger
-            .read_range(Position(from), Position(to))
-            .map_err(|error| {
-                tracing::error!(%error, "reading the access log failed");
-                ApiError::Unavailable
-            })?;
+        let stored = self.ledger.read_range(Position(from), Position(to))?;
         Ok(stored
             .into_iter()
             .map(|stored| AccessRecord {
@@ -254,29 +245,6 @@ impl AccessLog {
     }
 }
 
-/// A personal-data read's accountability: the caller and the purpose, extracted together so a
-/// handler cannot forget either.
-#[derive(Debug, Clone)]
-pub struct Accountable {
-    /// Who.
-    pub principal: Principal,
-    /// Why.
-    pub purpose: Purpose,
-}
-
-impl FromRequestParts<Arc<AppState>> for Accountable {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let principal = Principal::from_request_parts(parts, state).await?;
-        let purpose = Purpose::from_request_parts(parts, state).await?;
-        Ok(Accountable { principal, purpose })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +254,12 @@ mod tests {
         let directory =
             std::env::temp_dir().join(format!("residence-access-log-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&directory);
-        let log = AccessLog::open(&directory, &DirectoryOptions::default(), [1; 32]).unwrap();
+        let log = AccessLog::open(
+            &directory,
+            &residence_register::codec::directory_options(),
+            [1; 32],
+        )
+        .unwrap();
         let entry = AccessEntry {
             token: "0123456789ab".into(),
             role: "court".into(),

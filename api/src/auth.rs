@@ -19,24 +19,17 @@
 //! The tokens file is re-read when a presented token is not known and the file changed, so
 //! `residence tokens create` takes effect on a running server without a restart.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 use std::time::SystemTime;
 
-use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use rand::TryRngCore as _;
 use residence_domain::context::Actor;
-use residence_domain::units::{ProvinceCode, Scheme, UnitCode, UnitRef, registry};
 use serde::{Deserialize, Serialize};
-
-use crate::http::AppState;
-use crate::http::error::ApiError;
 
 /// The file holding the hashed tokens, in the data directory.
 pub const TOKENS_FILE: &str = "tokens.json";
@@ -115,122 +108,7 @@ impl FromStr for Role {
     }
 }
 
-/// Where an officer or supervisor may record changes.
-///
-/// Text form of one entry: a commune `2025:00097` or `legacy:00001` (a bare five-digit code
-/// means the 2025 map), or a province `province:01` (2025 province codes).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Jurisdiction {
-    /// Communes of either map.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub communes: BTreeSet<UnitRef>,
-    /// Provinces of the 2025 map.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub provinces: BTreeSet<ProvinceCode>,
-}
-
-/// Why a jurisdiction entry was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JurisdictionError {
-    /// Not a commune or province reference.
-    #[error("{0:?} is not a unit (2025:NNNNN, legacy:NNNNN, NNNNN or province:NN)")]
-    Syntax(String),
-    /// A well-formed code that the administrative map does not have.
-    #[error("{0} is not a unit of the administrative map")]
-    Unknown(String),
-}
-
-impl Jurisdiction {
-    /// Parses entries as given on the command line (comma-separated lists are split by the
-    /// caller).
-    ///
-    /// # Errors
-    /// [`JurisdictionError`] naming the first bad entry.
-    pub fn parse<'a>(
-        entries: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Jurisdiction, JurisdictionError> {
-        let mut jurisdiction = Jurisdiction::default();
-        for entry in entries {
-            let entry = entry.trim();
-            if let Some(province) = entry.strip_prefix("province:") {
-                let code: ProvinceCode = province
-                    .parse()
-                    .map_err(|_| JurisdictionError::Syntax(entry.to_owned()))?;
-                if registry().province_name(Scheme::Y2025, code).is_none() {
-                    return Err(JurisdictionError::Unknown(entry.to_owned()));
-                }
-                jurisdiction.provinces.insert(code);
-                continue;
-            }
-            let unit = if entry.contains(':') {
-                entry.parse::<UnitRef>()
-            } else {
-                entry.parse::<UnitCode>().map(UnitRef::y2025)
-            }
-            .map_err(|_| JurisdictionError::Syntax(entry.to_owned()))?;
-            if registry().get(unit).is_none() {
-                return Err(JurisdictionError::Unknown(unit.to_string()));
-            }
-            jurisdiction.communes.insert(unit);
-        }
-        Ok(jurisdiction)
-    }
-
-    /// Whether nothing is covered.
-    pub fn is_empty(&self) -> bool {
-        self.communes.is_empty() && self.provinces.is_empty()
-    }
-
-    /// Whether `unit` lies in this jurisdiction, on either map: a legacy ward is covered by the
-    /// 2025 communes it became part of, and a 2025 commune by the legacy wards it took in (an
-    /// officer's jurisdiction does not change on 2025-07-01).
-    pub fn covers(&self, unit: UnitRef) -> bool {
-        if self.communes.contains(&unit) {
-            return true;
-        }
-        let registry = registry();
-        let successors: Vec<UnitRef> = match unit.scheme {
-            Scheme::Legacy => registry
-                .successors(unit.code)
-                .iter()
-                .map(|successor| UnitRef::y2025(successor.code))
-                .collect(),
-            Scheme::Y2025 => vec![unit],
-        };
-        if successors.iter().any(|new| self.communes.contains(new)) {
-            return true;
-        }
-        if unit.scheme == Scheme::Y2025
-            && self.communes.iter().any(|held| {
-                held.scheme == Scheme::Legacy
-                    && registry
-                        .successors(held.code)
-                        .iter()
-                        .any(|successor| successor.code == unit.code)
-            })
-        {
-            return true;
-        }
-        successors.iter().any(|new| {
-            registry
-                .province_of(*new)
-                .is_some_and(|province| self.provinces.contains(&province))
-        })
-    }
-
-    /// The entries in text form.
-    pub fn entries(&self) -> Vec<String> {
-        self.communes
-            .iter()
-            .map(ToString::to_string)
-            .chain(
-                self.provinces
-                    .iter()
-                    .map(|province| format!("province:{province}")),
-            )
-            .collect()
-    }
-}
+pub use residence_domain::jurisdiction::{Jurisdiction, JurisdictionError};
 
 /// A token as stored: never the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,19 +145,24 @@ pub struct Principal {
     pub jurisdiction: Jurisdiction,
 }
 
+/// A role that may not do what was asked (→ 403 `forbidden`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the {role} role may not do this")]
+pub struct Forbidden {
+    /// The caller's role.
+    pub role: Role,
+}
+
 impl Principal {
     /// Refuses callers whose role is not in `allowed`.
     ///
     /// # Errors
-    /// [`ApiError::Forbidden`].
-    pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
+    /// [`Forbidden`] naming the caller's role.
+    pub fn require(&self, allowed: &[Role]) -> Result<(), Forbidden> {
         if allowed.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "the {} role may not do this",
-                self.role
-            )))
+            Err(Forbidden { role: self.role })
         }
     }
 
@@ -520,29 +403,5 @@ impl TokenStore {
             .collect();
         records.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         records
-    }
-}
-
-impl FromRequestParts<Arc<AppState>> for Principal {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::Unauthenticated)?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthenticated)?;
-        state
-            .tokens
-            .authenticate(token, state.now_utc())
-            .ok_or(ApiError::Unauthenticated)
     }
 }

@@ -1,18 +1,10 @@
-//! The HTTP API and the command-line operations of the `residence` binary.
+//! The HTTP API: the only crate that knows HTTP.
 //!
-//! This is the only crate that knows HTTP, the command line and the process: it wires the
-//! domain, the ledger, projections and snapshots together. Library code here returns typed
-//! errors; only the command-line layer (`cli`) turns them into `anyhow` reports for people.
+//! It serves the register (`residence-register`), the projections and snapshots over axum:
+//! tokens and roles ([`auth`]), the durable access log of personal-data reads
+//! ([`access_log`]), and the endpoints ([`http`]). It holds no command line, no generator and
+//! no benchmark: those sit above it (`residence-sim`, the `residence` binary).
 
 pub mod access_log;
 pub mod auth;
-pub mod backup;
-pub mod bench;
-pub mod books;
-pub mod cli;
-pub mod demo;
-pub mod generate;
 pub mod http;
-pub mod import;
-pub mod progress;
-pub mod register;

@@ -2,8 +2,9 @@
 //!
 //! What it is: identifiers and values ([`ids`], [`pin`], [`units`], [`address`],
 //! [`relationship`], [`grounds`]), the event catalogue, the commands with their `decide`
-//! functions, `evolve`, and the residence timeline fold shared by projections and the offline
-//! court-proof verifier.
+//! functions, `evolve`, the law of place ([`jurisdiction`]: which offices are competent for an
+//! act, decided before `decide` runs), and the residence timeline fold shared by projections and
+//! the offline court-proof verifier.
 //!
 //! What it is not: it does no IO, reads no clock, spawns nothing and knows nothing of the ledger
 //! or of HTTP. Time and ids come in through commands and a decision context, so every decision
@@ -13,6 +14,7 @@
 //! that exists is well formed); text is NFC; the administrative unit data are embedded.
 
 pub mod address;
+pub mod boundary;
 pub mod command;
 pub mod context;
 pub mod decide;
@@ -20,6 +22,7 @@ pub mod event;
 pub mod event_id;
 pub mod grounds;
 pub mod ids;
+pub mod jurisdiction;
 pub mod pin;
 pub mod rejection;
 pub mod relationship;

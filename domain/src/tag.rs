@@ -29,6 +29,17 @@ use crate::ids::{ApplicationId, DwellingId, HouseholdId, PersonId};
 use crate::pin::Pin;
 use crate::units::UnitRef;
 
+/// The tag kinds whose values are personal data and must be blinded by the ledger (keyed blake3
+/// with the ledger secret) before they are hashed or stored: tags are hashed into records that
+/// can never be erased, so their values must not reveal a person (DESIGN.md: "a `pin:` tag is
+/// blinded"). Every other kind names a pseudonymous id or a public place.
+///
+/// The ledger keeps no list of its own: the application passes this one when it creates or
+/// opens a ledger, and opening refuses a ledger whose manifest does not blind every kind named
+/// here. A new tag kind whose value is personal data MUST be added here (the unit test
+/// `every_personal_tag_kind_is_blinded` makes that decision explicit for every variant).
+pub const BLINDED_TAG_KINDS: &[&str] = &["pin"];
+
 /// What a ledger record concerns.
 ///
 /// The derived order (kind in declaration order, then value) is the order of
@@ -178,6 +189,56 @@ mod tests {
             "citizen:00000000000004d2",
         ] {
             assert!(bad.parse::<Tag>().is_err(), "{bad:?} parsed");
+        }
+    }
+
+    /// Whether a tag's value is personal data. The match is exhaustive, so a new variant does
+    /// not compile until someone decides this for it (and adds a sample below).
+    fn value_is_personal_data(tag: &Tag) -> bool {
+        match tag {
+            // A PIN identifies a citizen.
+            Tag::Pin(_) => true,
+            // Internal, pseudonymous ids: they reveal nobody without the register itself.
+            Tag::Person(_) | Tag::Household(_) | Tag::Dwelling(_) | Tag::Application(_) => false,
+            // Public administrative units and the reorganisation marker name no one.
+            Tag::Unit(_) | Tag::MassChange => false,
+        }
+    }
+
+    #[test]
+    fn every_personal_tag_kind_is_blinded() {
+        // One sample per variant, in declaration order.
+        let samples: Vec<Tag> = [
+            "person:00000000000004d2",
+            "household:000000000000beef",
+            "dwelling:0000000000000001",
+            "pin:001090012345",
+            "unit:2025:00097",
+            "application:00000000000000aa",
+            "mass-change",
+        ]
+        .iter()
+        .map(|text| text.parse().unwrap())
+        .collect();
+        let kind_of = |tag: &Tag| {
+            let text = tag.to_string();
+            text.split_once(':')
+                .map_or(text.clone(), |(kind, _)| kind.to_owned())
+        };
+        for tag in &samples {
+            let kind = kind_of(tag);
+            assert_eq!(
+                BLINDED_TAG_KINDS.contains(&kind.as_str()),
+                value_is_personal_data(tag),
+                "tag kind {kind:?}: blinded if and only if its value is personal data"
+            );
+        }
+        // No stale entry: every blinded kind is the kind of some tag.
+        for kind in BLINDED_TAG_KINDS {
+            assert!(
+                samples.iter().any(|tag| kind_of(tag) == *kind),
+                "{kind:?} is blinded but no tag has that kind"
+            );
         }
     }
 

@@ -22,6 +22,8 @@ mod deletion;
 mod harness;
 #[path = "law/household.rs"]
 mod household;
+#[path = "law/jurisdiction.rs"]
+mod jurisdiction;
 #[path = "law/permanent.rs"]
 mod permanent;
 #[path = "law/person.rs"]

@@ -29,6 +29,7 @@ pub struct WallClock;
 impl Clock for WallClock {
     fn now(&self) -> Timestamp {
         let micros = match SystemTime::now().duration_since(UNIX_EPOCH) {
+            // Saturates in the year 294,247: the clock reads the latest time it can state.
             Ok(since) => i64::try_from(since.as_micros()).unwrap_or(i64::MAX),
             // A clock set before 1970 reads as negative microseconds.
             Err(before) => i64::try_from(before.duration().as_micros()).map_or(i64::MIN, |m| -m),
@@ -124,12 +125,17 @@ impl Stamper {
     }
 
     /// The time for the next request: `max(last, reading)`, where the reading is the wall
-    /// clock or the request's own time. A missing supplied time (already refused by
-    /// [`check_request_time`]) keeps the last time.
+    /// clock or the request's own time.
+    ///
+    /// # Panics
+    /// With [`ClockMode::Supplied`] and no `supplied` time: [`check_request_time`] refuses such
+    /// a request before it reaches the sequencer, so this is a bug, not input.
     pub fn stamp(&mut self, supplied: Option<Timestamp>) -> Timestamp {
         let reading = match &self.mode {
             ClockMode::Wall(clock) => clock.now(),
-            ClockMode::Supplied => supplied.unwrap_or(self.last),
+            ClockMode::Supplied => {
+                supplied.expect("check_request_time refuses a supplied-clock request without time")
+            }
         };
         self.last = self.last.max(reading);
         self.last

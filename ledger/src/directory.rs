@@ -36,8 +36,6 @@ pub const MANIFEST_FILE: &str = "ledger.json";
 pub const PUBLIC_KEY_FILE: &str = "ledger.pub";
 /// The format version this code writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
-/// The tag kinds a new ledger blinds.
-pub const DEFAULT_BLINDED_KINDS: [&str; 1] = ["pin"];
 
 /// Domain-separation context for a seeded origin (simulated histories are byte-identical).
 const SIMULATED_ORIGIN_CONTEXT: &str = "residence-ledger v1 simulated origin";
@@ -54,9 +52,15 @@ pub struct Manifest {
     pub blinded_tag_kinds: Vec<String>,
 }
 
-/// How to open (or create) a ledger directory.
+/// How to open (or create) a ledger directory. Built with [`DirectoryOptions::new`], which
+/// requires the blinded tag kinds; the other fields have defaults a caller may override.
 #[derive(Debug, Clone)]
 pub struct DirectoryOptions {
+    /// The tag kinds whose values are personal data and MUST be blinded (`FORMAT.md` §3). A new
+    /// ledger records exactly these in its manifest. An existing ledger MUST already blind every
+    /// one of them, or opening is refused ([`DirectoryError::KindNotBlinded`]); kinds the
+    /// manifest blinds beyond these stay blinded (the manifest's list is the ledger's).
+    pub blinded_kinds: BlindedKinds,
     /// Where new key material and the default origin come from when the ledger is created.
     pub key_source: KeySource,
     /// The origin of a new ledger (`None`: `residence-ledger/<32 hex digits>`).
@@ -80,9 +84,13 @@ pub enum Create {
     Never,
 }
 
-impl Default for DirectoryOptions {
-    fn default() -> Self {
+impl DirectoryOptions {
+    /// Options that blind `blinded_kinds`, with OS-random keys, a random origin, creation when
+    /// missing, the wall clock, default limits and 1 GiB segments.
+    #[must_use]
+    pub fn new(blinded_kinds: BlindedKinds) -> Self {
         Self {
+            blinded_kinds,
             key_source: KeySource::OsRandom,
             origin: None,
             create: Create::IfMissing,
@@ -133,6 +141,18 @@ pub enum DirectoryError {
     /// The blinded kinds of the manifest are invalid.
     #[error("invalid blinded tag kinds in the manifest")]
     BlindedKinds(#[source] InvalidValue),
+    /// The caller requires a tag kind to be blinded that the existing ledger does not blind
+    /// (the domain added a personal tag kind after the ledger was created). Opening is refused
+    /// rather than storing such tags in the clear, which could never be undone; the blinded
+    /// kinds of a ledger are fixed at creation, so this needs a decision by an operator (a new
+    /// ledger, or keeping the kind out of tags). → refuse to start.
+    #[error("tag kind {kind:?} must be blinded, but {} does not blind it", manifest.display())]
+    KindNotBlinded {
+        /// The kind the caller requires and the manifest lacks (a kind name, never a value).
+        kind: String,
+        /// The manifest file.
+        manifest: PathBuf,
+    },
     /// The key files could not be created or loaded.
     #[error("ledger keys")]
     Keys(#[from] KeyError),
@@ -159,10 +179,11 @@ impl LedgerDirectory {
     /// Opens the ledger in `dir`, creating it first when allowed and missing.
     ///
     /// # Errors
-    /// [`DirectoryError`], naming the file at fault.
+    /// [`DirectoryError`], naming the file at fault; [`DirectoryError::KindNotBlinded`] when
+    /// `options.blinded_kinds` names a kind the existing ledger does not blind.
     pub fn open(dir: &Path, options: &DirectoryOptions) -> Result<LedgerDirectory, DirectoryError> {
         let manifest_path = dir.join(MANIFEST_FILE);
-        let manifest = if manifest_path.exists() {
+        let manifest = if manifest_exists(&manifest_path)? {
             read_manifest(&manifest_path)?
         } else if options.create == Create::IfMissing {
             create(dir, options)?
@@ -179,8 +200,19 @@ impl LedgerDirectory {
             origin: manifest.origin.clone(),
             source,
         })?;
+        // The manifest's kinds are the ledger's; the caller's must be among them.
         let blinded_kinds = BlindedKinds::new(manifest.blinded_tag_kinds.iter().cloned())
             .map_err(DirectoryError::BlindedKinds)?;
+        if let Some(kind) = options
+            .blinded_kinds
+            .iter()
+            .find(|kind| !blinded_kinds.contains(kind))
+        {
+            return Err(DirectoryError::KindNotBlinded {
+                kind: kind.to_owned(),
+                manifest: manifest_path,
+            });
+        }
         let keys = LedgerKeys::load(dir)?;
         let genesis = genesis_hash(&origin);
         let mut store_options = FileStoreOptions::new(genesis.0);
@@ -251,11 +283,24 @@ impl LedgerDirectory {
     fn write_public_key(&self) -> Result<(), DirectoryError> {
         let text = format!("{}\n", self.verifier_key());
         let path = self.dir.join(PUBLIC_KEY_FILE);
+        // Any read error (missing, unreadable, not text) just means the file is rewritten: it
+        // is derived from the signing key, so writing it again is always right.
         if fs::read_to_string(&path).is_ok_and(|existing| existing == text) {
             return Ok(());
         }
         write_atomically(&self.dir, PUBLIC_KEY_FILE, text.as_bytes())
     }
+}
+
+/// Whether the manifest exists. Not `Path::exists`, which reads an error (a directory the
+/// process may not search) as "missing", and would let `Create::IfMissing` create a second
+/// ledger over the first.
+fn manifest_exists(path: &Path) -> Result<bool, DirectoryError> {
+    path.try_exists().map_err(|source| DirectoryError::Io {
+        operation: "checking",
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest, DirectoryError> {
@@ -315,10 +360,7 @@ fn create(dir: &Path, options: &DirectoryOptions) -> Result<Manifest, DirectoryE
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
         origin,
-        blinded_tag_kinds: DEFAULT_BLINDED_KINDS
-            .iter()
-            .map(|kind| (*kind).to_owned())
-            .collect(),
+        blinded_tag_kinds: options.blinded_kinds.iter().map(str::to_owned).collect(),
     };
     let mut text =
         serde_json::to_vec_pretty(&manifest).map_err(|error| DirectoryError::Manifest {
@@ -388,7 +430,7 @@ pub fn verify_directory(
     progress: &mut dyn FnMut(crate::record::Position),
 ) -> Result<(crate::verify::VerifyReport, u64), VerifyDirectoryError> {
     let manifest_path = dir.join(MANIFEST_FILE);
-    if !manifest_path.exists() {
+    if !manifest_exists(&manifest_path)? {
         return Err(DirectoryError::NoLedger {
             dir: dir.to_path_buf(),
         }

@@ -1,7 +1,7 @@
 //! The ledger's key material: the checkpoint signing key and the ledger secret.
 //!
 //! Why: checkpoints are signed with an ed25519 key that must survive restarts, and payload salts
-//! and blinded `pin:` tags are keyed with a secret that must never change for the life of the
+//! and tags of blinded kinds are keyed with a secret that must never change for the life of the
 //! ledger (otherwise no commitment could be reopened and no blinded tag found again). Both live
 //! in the ledger directory, readable by the owner only:
 //!

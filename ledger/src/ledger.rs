@@ -67,7 +67,8 @@ use crate::tree_store::{TreeAppendError, TreeStore, TreeSyncError};
 /// Bounds on everything the ledger accepts and holds (STYLE: a limit on everything).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Most records in one append request.
+    /// Most records in one append request. A request is never split across store appends (it
+    /// is atomic), so this is at most `group_records_max`.
     pub records_per_request_max: usize,
     /// Most bytes of encoded frames in one append request. A request is never split across
     /// store appends (it is atomic), so this is at most `group_bytes_max`.
@@ -373,6 +374,14 @@ pub enum CheckpointWriteError {
     /// The head record could not be read. → 500.
     #[error("reading the head record failed")]
     Read(#[from] ReadError),
+    /// The checkpoint's time (the last `recorded_at`, or the clock) is outside the range of a
+    /// date-time (about ±262,000 years): only a supplied request time can be. → 500; nothing
+    /// was signed.
+    #[error("checkpoint time {time:?} is outside the range a checkpoint can state")]
+    TimeOutOfRange {
+        /// The time, in microseconds since the epoch.
+        time: Timestamp,
+    },
     /// The checkpoint file could not be written. → 500; nothing was published.
     #[error("writing checkpoint {} failed", path.display())]
     Write {
@@ -451,6 +460,9 @@ impl Tree {
         }
     }
 
+    /// The leaf at `index`, or `None` when the tree cannot give it (beyond its size, or a tree
+    /// file cannot be read): the only caller, opening, then treats the tree as disagreeing with
+    /// the log and rebuilds it, which is right for a derived file whatever the reason.
     fn leaf(&self, index: u64) -> Option<Hash> {
         use crate::merkle::HashReader as _;
         match self {
@@ -553,6 +565,8 @@ impl Shared {
     /// Records the first failure (fail-stop); later ones are dropped (the first is the cause).
     fn fail(&self, cause: String) {
         tracing::error!(%cause, "ledger stopped accepting appends");
+        // `set` refuses only when a failure is already recorded: that first one stays the
+        // cause, and this one was logged above.
         let _ = self.failure.set(cause);
     }
 
@@ -797,8 +811,11 @@ impl Ledger {
         if count == 0 {
             return Err(InvalidRequest::NoRecords.into());
         }
-        if count > limits.records_per_request_max {
-            let max = limits.records_per_request_max;
+        // A request is never split across groups (it is atomic), so it is also bounded by the
+        // group limit, as its bytes are below: the writer relies on every group being within
+        // the group limits, and opening on every store append being so.
+        let max = limits.records_per_request_max.min(limits.group_records_max);
+        if count > max {
             return Err(InvalidRequest::TooManyRecords { count, max }.into());
         }
         let blinding = shared.blinding();
@@ -962,7 +979,9 @@ impl Ledger {
         if from.0 >= to {
             return Ok(Vec::new());
         }
-        let mut records = Vec::with_capacity(usize::try_from(to - from.0).unwrap_or(0));
+        let mut records = Vec::with_capacity(
+            usize::try_from(to - from.0).expect("a range is at most read_records_max, a usize"),
+        );
         let mut failure = None;
         self.shared
             .store
@@ -1273,16 +1292,22 @@ impl Ledger {
             let content = self.shared.store.read(size - 1).map_err(ReadError::from)?;
             decode_checked(size - 1, &content)?.record_hash
         };
+        // An empty ledger has no time yet; its checkpoint is dated by the clock, or the epoch.
         let last = self.head().recorded_at.unwrap_or(Timestamp::EPOCH);
         let time = match &self.shared.clock {
             ClockMode::Wall(clock) => clock.now().max(last),
             ClockMode::Supplied => last,
         };
+        // A supplied `recorded_at` may lie beyond what a checkpoint can state (about ±262,000
+        // years): refused, never signed as some other time.
+        let time = time
+            .to_datetime()
+            .ok_or(CheckpointWriteError::TimeOutOfRange { time })?;
         let checkpoint = Checkpoint {
             origin: self.shared.origin.clone(),
             size,
             root,
-            time: time.to_datetime().unwrap_or_default(),
+            time,
             head,
             next_key,
         };

@@ -6,13 +6,17 @@
 //! the byte-level spec in `ledger/FORMAT.md`.
 //!
 //! What it is not: it knows nothing about households, people or residence law. Event types,
-//! tags and payloads are opaque bytes to it, except that tags of blinded kinds (`pin:`) are
-//! blinded with the ledger secret before they are hashed or indexed.
+//! tags and payloads are opaque bytes to it, except that tags of blinded kinds are blinded with
+//! the ledger secret before they are hashed or indexed. Which kinds those are is not the
+//! ledger's knowledge: the caller names them when it creates or opens a ledger
+//! ([`record::BlindedKinds`]), and the manifest keeps them.
 //!
 //! Layers, bottom up: [`store`] (durable bytes by position; backends), the record codec, the
 //! sequencer (chain, tags, conditions, idempotency), the Merkle tree and checkpoints, and
-//! verification.
+//! verification; beside them, the ledger directory (the embedded deployment) and its online
+//! [`backup`].
 
+pub mod backup;
 pub mod checkpoint;
 pub mod clock;
 pub mod directory;

@@ -38,6 +38,24 @@ pub const METADATA_LEN_MAX: usize = 65_535;
 pub const PAYLOAD_LEN_MAX: usize = 1_048_576;
 /// Longest blinded kind: its stored form `kind:` plus 32 hex digits must fit in a tag.
 pub const BLINDED_KIND_LEN_MAX: usize = TAG_LEN_MAX - 1 - 32;
+/// Longest record body (`FORMAT.md` §2.1), from the field limits above: the fixed fields, the
+/// longest event type, the most tags of the longest length, and the longest metadata.
+pub const BODY_LEN_MAX: usize = 8
+    + 8
+    + 16
+    + 1
+    + EVENT_TYPE_LEN_MAX
+    + 2
+    + 2
+    + TAGS_PER_RECORD_MAX * (1 + TAG_LEN_MAX + 8)
+    + 4
+    + METADATA_LEN_MAX
+    + 32
+    + 32;
+/// Longest frame content (`FORMAT.md` §6.3): the longest body with the longest payload. Every
+/// record the ledger writes is at most this long (asserted when it is encoded), which is what
+/// lets a store bound the records it accepts.
+pub const CONTENT_LEN_MAX: usize = content_len(BODY_LEN_MAX, PAYLOAD_LEN_MAX);
 
 /// The back-link value meaning "no earlier record carries this tag".
 const NO_POSITION: u64 = u64::MAX;
@@ -410,6 +428,11 @@ impl fmt::Debug for Tag {
 }
 
 /// The kinds of tag that are blinded, fixed when a ledger is created (`FORMAT.md` §3).
+///
+/// The ledger has no list of its own: which kinds carry personal data is the caller's knowledge
+/// (the domain's), so the caller names them when it creates or opens a ledger, and the manifest
+/// keeps them. There is deliberately no `Default`: a default would let a caller forget a kind
+/// and store its values unblinded, forever.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "Vec<String>", into = "Vec<String>")]
 pub struct BlindedKinds(Vec<String>);
@@ -457,13 +480,6 @@ impl BlindedKinds {
     /// The kinds, sorted.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
-    }
-}
-
-impl Default for BlindedKinds {
-    /// Today's list: only `pin`.
-    fn default() -> BlindedKinds {
-        BlindedKinds(vec!["pin".to_owned()])
     }
 }
 
@@ -751,7 +767,7 @@ pub(crate) fn write_content_present(
 }
 
 /// The length of a frame content with a body of `body_len` and a payload of `payload_len` bytes.
-pub(crate) fn content_len(body_len: usize, payload_len: usize) -> usize {
+pub(crate) const fn content_len(body_len: usize, payload_len: usize) -> usize {
     1 + 4 + body_len + 32 + 1 + 32 + 4 + payload_len
 }
 
@@ -785,6 +801,103 @@ pub(crate) fn write_content_tail(
     out.extend_from_slice(&salt.0);
     out.extend_from_slice(&payload_len.to_le_bytes());
     out.extend_from_slice(payload);
+}
+
+/// The fields of a frame content that chain it into the ledger, read without decoding the rest:
+/// the sequencer checks them on every record just before it is written (a cheap check that the
+/// encoded bytes, not only the values they were made from, carry the chain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChainLink {
+    /// `position`, the first field of the body.
+    pub position: Position,
+    /// `prev_hash`, the last field of the body.
+    pub prev_hash: Hash,
+    /// The stored `record_hash`, right after the body.
+    pub record_hash: Hash,
+}
+
+/// Reads the [`ChainLink`] of a frame content, or `None` when the content is too short for the
+/// `body_len` it states. Only the framing around the body is checked, not the body.
+pub(crate) fn chain_link(content: &[u8]) -> Option<ChainLink> {
+    let body_len = u32::from_le_bytes(content.get(1..5)?.try_into().ok()?) as usize;
+    let body = content.get(5..5usize.checked_add(body_len)?)?;
+    let position = u64::from_le_bytes(body.get(0..8)?.try_into().ok()?);
+    let prev_hash = body.get(body_len.checked_sub(32)?..)?;
+    let record_hash = content.get(5 + body_len..5 + body_len + 32)?;
+    Some(ChainLink {
+        position: Position(position),
+        prev_hash: Hash(prev_hash.try_into().ok()?),
+        record_hash: Hash(record_hash.try_into().ok()?),
+    })
+}
+
+/// Decodes a frame content just encoded from `fields`, `tags`, `record_hash`, `salt` and
+/// `payload`, and names the first field that does not come back as it went in.
+///
+/// The encoder's half of the paired check (the decoder's half runs on every read): a full decode
+/// per record is too dear for the write path in release builds, so the sequencer runs this in
+/// `debug_assert`s, which every test build has on.
+///
+/// # Errors
+/// A description of the first field that differs, or of the decode error.
+pub(crate) fn check_round_trip<'t>(
+    content: &[u8],
+    fields: &BodyFields<'_>,
+    tags: impl Iterator<Item = (&'t str, Option<Position>)>,
+    record_hash: &Hash,
+    salt: &Salt,
+    payload: &[u8],
+) -> Result<(), String> {
+    let view = decode_content(content).map_err(|error| format!("does not decode: {error}"))?;
+    let record = &view.record;
+    let differs = |field: &str| Err(format!("{field} differs from what was encoded"));
+    if record.position != fields.position {
+        return differs("position");
+    }
+    if record.recorded_at != fields.recorded_at {
+        return differs("recorded_at");
+    }
+    if record.event_id != *fields.event_id {
+        return differs("event_id");
+    }
+    if record.event_type != fields.event_type {
+        return differs("event_type");
+    }
+    if record.schema_version != fields.schema_version {
+        return differs("schema_version");
+    }
+    let mut stored = record.tags.iter();
+    for (tag, prev) in tags {
+        if stored.next() != Some((tag, prev)) {
+            return differs("tags");
+        }
+    }
+    if stored.next().is_some() {
+        return differs("tags");
+    }
+    if record.metadata != fields.metadata {
+        return differs("metadata");
+    }
+    if record.payload_commitment != *fields.payload_commitment {
+        return differs("payload_commitment");
+    }
+    if record.prev_hash != *fields.prev_hash {
+        return differs("prev_hash");
+    }
+    if view.record_hash != *record_hash || !view.hash_matches() {
+        return differs("record_hash");
+    }
+    match view.payload {
+        PayloadRef::Present {
+            salt: stored,
+            bytes,
+        } if *stored == salt.0 && bytes == payload => {}
+        _ => return differs("payload"),
+    }
+    if !view.payload_matches() {
+        return differs("payload commitment of the stored payload");
+    }
+    Ok(())
 }
 
 impl StoredRecord {
@@ -1470,6 +1583,90 @@ mod tests {
         assert_eq!(&bytes[view.payload_offset..], br#"{"person":"p1"}"#);
     }
 
+    /// The writer's two checks on encoded bytes: the chain fields read without decoding, and
+    /// the round trip that names the field that did not come back.
+    #[test]
+    fn chain_link_and_round_trip_check_read_what_was_encoded() {
+        let mut stored = sample_record();
+        stored.record_hash = record_hash(&encode_body(&stored.record));
+        let bytes = stored.encode();
+        assert_eq!(
+            chain_link(&bytes),
+            Some(ChainLink {
+                position: Position(5),
+                prev_hash: Hash([9; 32]),
+                record_hash: stored.record_hash,
+            })
+        );
+        for len in 0..bytes.len() {
+            // Never a panic on a short content; `None` once the stored hash is cut off.
+            let link = chain_link(&bytes[..len]);
+            assert!(link.is_none() || len >= 5 + encode_body(&stored.record).len() + 32);
+        }
+
+        let record = &stored.record;
+        let fields = BodyFields {
+            position: record.position,
+            recorded_at: record.recorded_at,
+            event_id: &record.event_id,
+            event_type: record.event_type.as_str(),
+            schema_version: record.schema_version,
+            metadata: &record.metadata,
+            payload_commitment: &record.payload_commitment,
+            prev_hash: &record.prev_hash,
+        };
+        let tags = || {
+            record
+                .tags
+                .iter()
+                .map(|link| (link.tag.as_str(), link.prev))
+        };
+        let Payload::Present {
+            salt,
+            bytes: payload,
+        } = &stored.payload
+        else {
+            panic!("the sample payload is present");
+        };
+        let check = |content: &[u8]| {
+            check_round_trip(content, &fields, tags(), &stored.record_hash, salt, payload)
+        };
+        assert_eq!(check(&bytes), Ok(()));
+        // Damage to the position, the payload or the tags is named.
+        let body_start = 5;
+        let mut damaged = bytes.clone();
+        damaged[body_start] ^= 1;
+        assert_eq!(
+            check(&damaged),
+            Err("position differs from what was encoded".to_owned())
+        );
+        let mut damaged = bytes.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        assert_eq!(
+            check(&damaged),
+            Err("payload differs from what was encoded".to_owned())
+        );
+        let mut fewer = stored.clone();
+        fewer.record.tags.pop();
+        assert_eq!(
+            check(&fewer.encode()),
+            Err("tags differs from what was encoded".to_owned())
+        );
+    }
+
+    /// The limits the writer asserts against are the longest a record can be.
+    #[test]
+    fn length_limits_are_the_longest_encodable_record() {
+        let body = body_len(
+            EVENT_TYPE_LEN_MAX,
+            std::iter::repeat_n(TAG_LEN_MAX, TAGS_PER_RECORD_MAX),
+            METADATA_LEN_MAX,
+        );
+        assert_eq!(body, BODY_LEN_MAX);
+        assert_eq!(content_len(body, PAYLOAD_LEN_MAX), CONTENT_LEN_MAX);
+    }
+
     #[test]
     fn erased_payload_round_trips_with_length_kept() {
         let mut stored = sample_record();
@@ -1588,8 +1785,10 @@ mod tests {
         assert_eq!(bare.value(), "");
         assert_eq!(SchemaVersion::new(0), Err(InvalidValue::SchemaVersion));
         assert_eq!(BlindedKinds::new(["p:n"]), Err(InvalidValue::BlindedKind));
-        assert!(BlindedKinds::default().contains("pin"));
-        assert!(!BlindedKinds::default().contains("person"));
+        let kinds = BlindedKinds::new(["pin", "pin"]).expect("valid");
+        assert!(kinds.contains("pin"));
+        assert!(!kinds.contains("person"));
+        assert_eq!(kinds.iter().collect::<Vec<_>>(), ["pin"]);
         let id = EventId([0x0f; 16]);
         assert_eq!(EventId::from_hex(&id.to_string()), Ok(id));
         assert_eq!(

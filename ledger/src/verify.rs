@@ -871,6 +871,8 @@ pub fn verify(
             }
             ControlFlow::Continue(())
         });
+        // The send fails only when every hashing thread has ended, which they do early only by
+        // panicking; the scope re-raises that panic when it joins them.
         let _ = chunks.send(chunk);
         drop(chunks);
         for result in hashed {

@@ -1,7 +1,8 @@
 //! Integration tests of the ledger above a segment store: the sequencer (chain, back-links,
 //! conditions, idempotency, blinding, clock), fail-stop, corruption and torn tails, the live
 //! tail, checkpoints and proofs, a property test against a reference model, the ledger
-//! directory on real files, the full-ledger crash test and the golden ledger of format v1.
+//! directory on real files and its online backup, the full-ledger crash test and the golden
+//! ledger of format v1.
 //!
 //! Most tests are written once, taking a `support::Backend`, and `support::backend_tests!`
 //! runs each on the memory store (`…::memory::name`) and on the file store in a temporary
@@ -15,6 +16,8 @@
 
 #[path = "ledger/append.rs"]
 mod append;
+#[path = "ledger/backup.rs"]
+mod backup;
 #[path = "ledger/crash.rs"]
 mod crash;
 #[path = "ledger/directory.rs"]

@@ -784,7 +784,10 @@ fn a_failed_sync_stops_appends_and_loses_nothing_acknowledged() {
     ));
     let syncs = plan.syncs();
     let writes = plan.writes();
-    let _ = store.append(&[group[0].as_slice()]);
+    assert!(matches!(
+        store.append(&[group[0].as_slice()]),
+        Err(StoreError::Failed { .. })
+    ));
     assert_eq!(
         (plan.syncs(), plan.writes()),
         (syncs, writes),
@@ -966,10 +969,10 @@ fn crash_child() {
     let Some(dir) = std::env::var_os(crash::CHILD_ENV) else {
         return;
     };
-    let seed = std::env::var(crash::CHILD_SEED_ENV)
+    let seed: u64 = std::env::var(crash::CHILD_SEED_ENV)
         .ok()
         .and_then(|seed| seed.parse().ok())
-        .unwrap_or(0);
+        .expect("the crash test gives its child a seed");
     let (store, _) = open(Path::new(&dir), options(CRASH_SEGMENT_BYTES_MAX));
     let mut random = SplitMix64::new(seed);
     let mut out = std::io::stdout().lock();

@@ -19,7 +19,6 @@
 //! - **About many people at once** (address register, population counts, due lists): a compact
 //!   twin of the domain's fold over facts kept in memory (see [`residence`]), as known now.
 
-pub mod bench;
 pub mod book;
 mod compact;
 pub mod due;
@@ -32,7 +31,6 @@ pub mod register;
 pub mod replay;
 pub mod residence;
 mod state;
-pub mod synthetic;
 
 pub use compact::InternError;
 pub use models::{Counters, FoldError};

@@ -21,7 +21,8 @@ use residence_domain::timeline::{
     AsKnown, Interval, Known, ResidenceOn, Timeline, TimelineError, TimelineEvent,
 };
 use residence_ledger::ledger::{Ledger, ReadError};
-use residence_ledger::record::{Position, StoredRecord, Tag, Timestamp};
+use residence_ledger::record::{Position, StoredRecord, Timestamp};
+use residence_register::codec;
 
 use crate::state::{ApplyError, Projections, decode_record};
 
@@ -90,7 +91,7 @@ impl Records {
     ) -> Result<Records, QueryError> {
         let end = projections.position();
         let ledger_tag =
-            Tag::new(tag.to_string()).expect("the domain's tag texts are valid ledger tags");
+            codec::ledger_tag(tag).expect("the domain's tag texts are valid ledger tags");
         let mut stored: Vec<StoredRecord> = Vec::new();
         let mut after: Option<Position> = None;
         loop {

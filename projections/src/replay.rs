@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 use residence_domain::event::Event;
 use residence_ledger::ledger::{Ledger, ReadError};
-use residence_ledger::record::{PayloadRef, Position, decode_content};
+use residence_ledger::record::{Position, decode_content};
 use residence_ledger::store::StoreError;
+use residence_register::codec;
 use tokio::sync::watch;
 
 use crate::state::{ApplyError, Projections, RecordMeta};
@@ -149,17 +150,12 @@ fn decode_one(position: u64, content: &[u8]) -> Result<Decoded, CatchUpError> {
             view.record.position
         )));
     }
-    let event = match view.payload {
-        PayloadRef::Present { bytes, .. } => Some(
-            Event::decode(
-                view.record.event_type,
-                view.record.schema_version.get(),
-                bytes,
-            )
-            .map_err(|source| ApplyError::Decode { position, source })?,
-        ),
-        PayloadRef::Erased { .. } => None,
-    };
+    let event = codec::decode_payload(
+        view.record.event_type,
+        view.record.schema_version,
+        &view.payload,
+    )
+    .map_err(|source| ApplyError::Decode { position, source })?;
     Ok(Decoded {
         meta: RecordMeta {
             position: view.record.position,
@@ -294,8 +290,8 @@ fn pipeline(
 }
 
 /// Reads and decodes every record of `ledger` with the catch-up pipeline, without folding (the
-/// benchmark's baseline).
-pub(crate) fn decode_only(ledger: &Ledger, threads: usize) -> Result<ReplayStats, CatchUpError> {
+/// benchmark's baseline: what no projection can avoid, measured in the same run).
+pub fn decode_only(ledger: &Ledger, threads: usize) -> Result<ReplayStats, CatchUpError> {
     let started = Instant::now();
     let threads = threads.clamp(1, DECODE_THREADS_MAX);
     let mut records = 0u64;

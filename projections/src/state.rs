@@ -13,7 +13,8 @@ use residence_domain::event::{DecodeError, Event};
 use residence_domain::ids::{HouseholdId, PersonId};
 use residence_domain::pin::Pin;
 use residence_ledger::hash::Hash;
-use residence_ledger::record::{EventId, Payload, Position, StoredRecord, Timestamp};
+use residence_ledger::record::{EventId, Position, StoredRecord, Timestamp};
+use residence_register::codec;
 use serde::{Deserialize, Serialize};
 
 use crate::models::{Counters, FoldError, Models};
@@ -340,17 +341,6 @@ impl Projections {
 /// # Errors
 /// [`ApplyError::Decode`].
 pub fn decode_record(record: &StoredRecord) -> Result<Option<Event>, ApplyError> {
-    match &record.payload {
-        Payload::Present { bytes, .. } => Event::decode(
-            record.record.event_type.as_str(),
-            record.record.schema_version.get(),
-            bytes,
-        )
-        .map(Some)
-        .map_err(|source| ApplyError::Decode {
-            position: record.record.position.0,
-            source,
-        }),
-        Payload::Erased { .. } => Ok(None),
-    }
+    codec::decode_stored(record)
+        .map_err(|codec::Undecodable { position, source }| ApplyError::Decode { position, source })
 }

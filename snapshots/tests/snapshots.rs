@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use residence_ledger::ledger::Ledger;
 use residence_projections::Projections;
-use residence_projections::synthetic::{SyntheticConfig, generate, memory_ledger};
+use residence_sim::synthetic::{SyntheticConfig, generate, memory_ledger};
 use residence_snapshots::{HEADER_BYTES, SkipReason, SnapshotStore};
 
 fn synthetic(persons: u64, seed: u64) -> Ledger {

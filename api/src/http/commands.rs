@@ -60,7 +60,7 @@
 //! jurisdiction (`Jurisdiction::covers`, which reads a legacy ward as the 2025 communes it went
 //! into). The population database's feed is national and is not checked. Which units an act is
 //! at is decided on the command's **decision**, before anything is appended
-//! ([`Register::execute_with`](crate::register::Register::execute_with)), because for most acts
+//! ([`Register::execute_with`](residence_register::Register::execute_with)), because for most acts
 //! on an existing registration only the register knows where it is. The units of a command:
 //!
 //! | command | units (every one must be covered) |
@@ -107,7 +107,7 @@
 //! | 403 | `outside_jurisdiction` | see above |
 //! | 404 | `not_found` | no such procedure |
 //! | 409 | `request_id_reused` | the request id was used for other content (with `position`) |
-//! | 409 | `conflict` | other changes to the same persons or households kept winning (after [`CONFLICT_RETRIES_MAX`](crate::register::CONFLICT_RETRIES_MAX) re-decisions; with `position`) |
+//! | 409 | `conflict` | other changes to the same persons or households kept winning (after [`CONFLICT_RETRIES_MAX`](residence_register::CONFLICT_RETRIES_MAX) re-decisions; with `position`) |
 //! | 409 | `history_erased` | a record the decision needs was erased |
 //! | 413 | `body_too_large` | a body over [`BODY_BYTES_MAX`](super::BODY_BYTES_MAX) |
 //! | 422 | the rejection's code | a rule of the law said no (`message` and `message_vi`); a legacy unit after 2025-06-30 is `unit_not_valid_on_date` |
@@ -124,15 +124,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::NaiveDate;
-use residence_domain::address::Address;
 use residence_domain::command::Command;
 use residence_domain::decide::Warning;
-use residence_domain::event::{DeletionGround, Event, EventEnvelope};
-use residence_domain::ids::{DwellingId, HouseholdId, PersonId};
-use residence_domain::state::State as DecisionState;
-use residence_domain::tag::Tag;
-use residence_domain::units::{Scheme, UnitRef, registry};
+use residence_domain::event::EventEnvelope;
+use residence_domain::jurisdiction::{self, OutsideJurisdiction};
+use residence_domain::units::{UnitRef, registry};
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
@@ -141,10 +137,11 @@ use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::{AppState, BATCH_MAX};
+use crate::access_log::Purpose;
 use crate::auth::{Principal, Role};
-use crate::register::{
-    CheckedError, CommandOutcome, CommandRequest, Decided, REQUEST_ID_BYTES_MAX, RecordedEvent,
-    Recorder,
+use residence_register::execute::Folded;
+use residence_register::{
+    CheckedError, CommandOutcome, CommandRequest, REQUEST_ID_BYTES_MAX, RecordedEvent, Recorder,
 };
 
 /// Every procedure of the domain's catalogue, by its snake_case name (its URL segment).
@@ -772,15 +769,31 @@ async fn record(
         today: state.today(),
         recorded_at: None,
     };
-    let check = |decided: &Decided<'_>| check_jurisdiction(principal, decided);
-    let outcome = state
-        .register
-        .execute_with(&request, &check)
-        .await
-        .map_err(|error| match error {
-            CheckedError::Command(error) => ApiError::from(error),
-            CheckedError::Refused(error) => error,
-        })?;
+    let check = |folded: &Folded<'_>| check_jurisdiction(principal, folded);
+    let outcome = match state.register.execute_with(&request, &check).await {
+        Ok(outcome) => outcome,
+        Err(CheckedError::Command(error)) => return Err(ApiError::from(error)),
+        Err(CheckedError::Refused(outside)) => {
+            // The attempt is accountable like a read: the officer learnt that the person or
+            // household exists outside their jurisdiction, and nothing else.
+            let purpose = Purpose(format!(
+                "{} refused: {}",
+                request.command.name(),
+                outside.message_en()
+            ));
+            state
+                .access
+                .record(
+                    principal,
+                    "command.refused",
+                    &refused_subject(&request.command),
+                    format!("request {}", request.request_id),
+                    &purpose,
+                )
+                .await?;
+            return Err(ApiError::OutsideJurisdiction(outside));
+        }
+    };
     let status = if outcome.replayed {
         StatusCode::OK
     } else {
@@ -791,6 +804,34 @@ async fn record(
         outcome,
         ids,
     })
+}
+
+/// Refuses an officer's or supervisor's command at a place outside their jurisdiction, on the
+/// state the command will be decided on and before it is: the law of place is the domain's
+/// (`residence_domain::jurisdiction`). The population database's feed is national.
+fn check_jurisdiction(
+    principal: &Principal,
+    folded: &Folded<'_>,
+) -> Result<(), OutsideJurisdiction> {
+    if !matches!(principal.role, Role::Officer | Role::Supervisor) {
+        return Ok(());
+    }
+    let place = jurisdiction::place(&folded.request.command, folded.state, folded.request.today);
+    jurisdiction::competent(&principal.jurisdiction, &place)
+}
+
+/// The access-log subject of a refused command: the person it concerns, else its household,
+/// dwelling or application (the narrow tags it would have been decided on), else the ledger.
+fn refused_subject(command: &Command) -> String {
+    let tags = command.read_tags();
+    ["person", "household", "dwelling", "application", "pin"]
+        .iter()
+        .find_map(|kind| {
+            tags.iter()
+                .map(ToString::to_string)
+                .find(|tag| tag.split(':').next() == Some(kind))
+        })
+        .unwrap_or_else(|| "ledger".to_owned())
 }
 
 /// The recorder of a caller allowed to record.
@@ -1092,350 +1133,6 @@ fn error_body(error: &ApiError) -> Value {
     serde_json::to_value(error.body()).unwrap_or(Value::Null)
 }
 
-// ---------------------------------------------------------------------------------------------
-// Jurisdiction.
-
-/// Where a decided command acts (see the module documentation).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Place {
-    /// Bound to no address.
-    Unbound,
-    /// Every one of these units.
-    All(Vec<UnitRef>),
-    /// Any one of these places where a person resides.
-    Any(Vec<UnitRef>),
-    /// Every province.
-    Nationwide,
-    /// Bound to an address the register does not show (fails closed).
-    Undetermined,
-}
-
-/// Refuses an officer's or supervisor's decision at a place outside their jurisdiction.
-fn check_jurisdiction(principal: &Principal, decided: &Decided<'_>) -> Result<(), ApiError> {
-    if !matches!(principal.role, Role::Officer | Role::Supervisor) {
-        return Ok(());
-    }
-    let jurisdiction = &principal.jurisdiction;
-    let outside = |unit: UnitRef| ApiError::OutsideJurisdiction {
-        unit: match registry().full_name(unit) {
-            Some(name) => format!("{unit} ({name})"),
-            None => unit.to_string(),
-        },
-    };
-    match place(decided) {
-        Place::Unbound => Ok(()),
-        Place::All(units) => match units.into_iter().find(|unit| !jurisdiction.covers(*unit)) {
-            Some(unit) => Err(outside(unit)),
-            None => Ok(()),
-        },
-        Place::Any(units) => {
-            if units.iter().any(|unit| jurisdiction.covers(*unit)) {
-                Ok(())
-            } else {
-                match units.first() {
-                    Some(unit) => Err(outside(*unit)),
-                    None => Ok(()),
-                }
-            }
-        }
-        Place::Nationwide => match registry()
-            .provinces(Scheme::Y2025)
-            .find(|(province, _)| !jurisdiction.provinces.contains(province))
-        {
-            Some((province, name)) => Err(ApiError::OutsideJurisdiction {
-                unit: format!("province:{province} ({name})"),
-            }),
-            None => Ok(()),
-        },
-        Place::Undetermined => Err(ApiError::OutsideJurisdiction {
-            unit: "the unit of this act (not shown by the register)".to_owned(),
-        }),
-    }
-}
-
-/// The place a decided command acts at.
-fn place(decided: &Decided<'_>) -> Place {
-    let state = decided.state;
-    let events = &decided.decision.events;
-    let command = &decided.request.command;
-    let date = command.effective_on().unwrap_or(decided.request.today);
-    let all = |units: Vec<UnitRef>| {
-        if units.is_empty() {
-            Place::Undetermined
-        } else {
-            Place::All(units)
-        }
-    };
-    match command {
-        Command::RecordPerson(_)
-        | Command::ReassignPin(_)
-        | Command::ReceiveApplication(_)
-        | Command::RequestCompletion(_)
-        | Command::RefuseApplication(_)
-        | Command::IssueResidenceConfirmation(_) => Place::Unbound,
-        Command::ApplyReorganisation(_) => Place::Nationwide,
-        Command::RegisterPermanent(c) => Place::All(vec![c.address.unit]),
-        Command::RegisterTemporary(c) => Place::All(vec![c.address.unit]),
-        Command::DeclareCurrentResidence(c) => Place::All(vec![c.address.unit]),
-        Command::RefuseResidenceDeclaration(c) => Place::All(vec![c.address.unit]),
-        Command::UpdateCurrentAddress(c) => Place::All(vec![c.address.unit]),
-        Command::RecordDwellingRestriction(c) => Place::All(vec![c.address.unit]),
-        Command::NotifyStay(c) => Place::All(vec![c.host_address.unit]),
-        Command::RecodeAddress(c) => all(events
-            .iter()
-            .filter_map(|event| match event {
-                Event::ResidenceAddressRecoded(e) if e.dwelling == c.dwelling => {
-                    Some([e.old_address.unit, e.new_address.unit])
-                }
-                _ => None,
-            })
-            .flatten()
-            .collect()),
-        Command::DeletePermanent(c) => all(events
-            .iter()
-            .filter_map(|event| match event {
-                Event::PermanentResidenceDeleted(e) if e.person == c.person => Some(e.address.unit),
-                _ => None,
-            })
-            .take(1)
-            .collect()),
-        Command::DeleteTemporary(c) => all(events
-            .iter()
-            .filter_map(|event| match event {
-                Event::TemporaryResidenceDeleted(e)
-                    if e.person == c.person && e.dwelling == c.dwelling =>
-                {
-                    Some(e.address.unit)
-                }
-                _ => None,
-            })
-            .take(1)
-            .collect()),
-        Command::SplitHousehold(c) => all(events
-            .iter()
-            .filter_map(|event| match event {
-                Event::HouseholdSplit(e) if e.household == c.household => Some(e.address.unit),
-                _ => None,
-            })
-            .take(1)
-            .collect()),
-        Command::AnnulRegistration(c) => all(state
-            .event(c.annuls)
-            .and_then(|entry| registration_address(state, &entry.event, date))
-            .map(|address| address.unit)
-            .into_iter()
-            .collect()),
-        Command::ExtendTemporary(c) => all(state
-            .person(c.person)
-            .and_then(|person| {
-                person.temporary.iter().rev().find(|interval| {
-                    interval.dwelling == c.dwelling && interval.deleted_on.is_none()
-                })
-            })
-            .map(|interval| {
-                shown_address(
-                    state,
-                    interval.dwelling,
-                    &interval.address,
-                    interval.start,
-                    date,
-                )
-                .unit
-            })
-            .into_iter()
-            .collect()),
-        Command::ChangeHead(c) => all(household_unit(state, c.household, date)
-            .into_iter()
-            .collect()),
-        Command::ChangeMemberRelationship(c) => all(household_unit(state, c.household, date)
-            .into_iter()
-            .collect()),
-        Command::RevokeLegacyBook(c) => all(household_unit(state, c.household, date)
-            .into_iter()
-            .collect()),
-        Command::LiftDwellingRestriction(c) => {
-            all(dwelling_unit(state, c.dwelling, date).into_iter().collect())
-        }
-        Command::DeclareTemporaryAbsence(c) => any_or(
-            residences(state, c.person, date, Residences::Registered),
-            Place::Undetermined,
-        ),
-        Command::RecordDeletionGround(c) => {
-            let kind = match c.ground {
-                DeletionGround::Permanent(_) => Residences::Permanent,
-                DeletionGround::Temporary(_) => Residences::Temporary,
-            };
-            any_or(residences(state, c.person, date, kind), Place::Undetermined)
-        }
-        Command::AdjustCivilStatus(c) => any_or(
-            residences(state, c.person, date, Residences::RegisteredOrDeclared),
-            Place::Unbound,
-        ),
-        Command::CorrectEvent(c) => {
-            let mut tags: Vec<Tag> = c.replacement.event().tags();
-            if let Some(entry) = state.event(c.corrects) {
-                tags.extend(entry.tags.iter().copied());
-            }
-            event_place(state, &tags, date)
-        }
-    }
-}
-
-/// `Any` of `units`, or `otherwise` when there are none.
-fn any_or(units: Vec<UnitRef>, otherwise: Place) -> Place {
-    if units.is_empty() {
-        otherwise
-    } else {
-        Place::Any(units)
-    }
-}
-
-/// The place of events with these tags (a correction's): their units; for events without a
-/// unit tag, their households' units, else their dwellings', else where their persons reside.
-fn event_place(state: &DecisionState, tags: &[Tag], date: NaiveDate) -> Place {
-    let mut units: Vec<UnitRef> = tags
-        .iter()
-        .filter_map(|tag| match tag {
-            Tag::Unit(unit) => Some(*unit),
-            _ => None,
-        })
-        .collect();
-    if units.is_empty() {
-        units = tags
-            .iter()
-            .filter_map(Tag::household)
-            .filter_map(|household| household_unit(state, household, date))
-            .collect();
-    }
-    if units.is_empty() {
-        units = tags
-            .iter()
-            .filter_map(Tag::dwelling)
-            .filter_map(|dwelling| dwelling_unit(state, dwelling, date))
-            .collect();
-    }
-    if !units.is_empty() {
-        units.sort_unstable();
-        units.dedup();
-        return Place::All(units);
-    }
-    let residences: Vec<UnitRef> = tags
-        .iter()
-        .filter_map(Tag::person)
-        .flat_map(|person| residences(state, person, date, Residences::RegisteredOrDeclared))
-        .collect();
-    any_or(residences, Place::Unbound)
-}
-
-/// Which residences of a person count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Residences {
-    /// The permanent registration.
-    Permanent,
-    /// The temporary registration.
-    Temporary,
-    /// Either registration.
-    Registered,
-    /// Either registration or an Art 19 declaration.
-    RegisteredOrDeclared,
-}
-
-/// The units where `person` resides on `date`, as the register shows them then.
-fn residences(
-    state: &DecisionState,
-    person: PersonId,
-    date: NaiveDate,
-    which: Residences,
-) -> Vec<UnitRef> {
-    let Some(record) = state.person(person) else {
-        return Vec::new();
-    };
-    let mut units = Vec::new();
-    if which != Residences::Temporary
-        && let Some(permanent) = record.permanent_on(date)
-    {
-        units.push(
-            shown_address(
-                state,
-                permanent.dwelling,
-                &permanent.address,
-                permanent.start,
-                date,
-            )
-            .unit,
-        );
-    }
-    if which != Residences::Permanent
-        && let Some(temporary) = record.temporary_on(date)
-    {
-        units.push(
-            shown_address(
-                state,
-                temporary.dwelling,
-                &temporary.address,
-                temporary.start,
-                date,
-            )
-            .unit,
-        );
-    }
-    if which == Residences::RegisteredOrDeclared
-        && units.is_empty()
-        && let Some(declared) = record.declared_on(date)
-    {
-        units.push(declared.address.unit);
-    }
-    units
-}
-
-/// The address of a registration made at `registered` on `since`, as shown on `date` (with the
-/// dwelling's later recodings).
-fn shown_address(
-    state: &DecisionState,
-    dwelling: DwellingId,
-    registered: &Address,
-    since: NaiveDate,
-    date: NaiveDate,
-) -> Address {
-    state.dwelling(dwelling).map_or_else(
-        || registered.clone(),
-        |record| record.registered_address(registered, since, date),
-    )
-}
-
-/// The address of a registration event, as shown on `date`.
-fn registration_address(state: &DecisionState, event: &Event, date: NaiveDate) -> Option<Address> {
-    let (dwelling, address, since) = match event {
-        Event::PermanentResidenceRegistered(e) => (e.dwelling, &e.address, e.effective_on),
-        Event::TemporaryResidenceRegistered(e) => (e.dwelling, &e.address, e.effective_on),
-        _ => return None,
-    };
-    Some(shown_address(state, dwelling, address, since, date))
-}
-
-/// A household's unit on `date`.
-fn household_unit(
-    state: &DecisionState,
-    household: HouseholdId,
-    date: NaiveDate,
-) -> Option<UnitRef> {
-    let record = state.household(household)?;
-    let address = record.address.as_ref()?;
-    let unit = match (record.dwelling, record.established_on) {
-        (Some(dwelling), Some(since)) => shown_address(state, dwelling, address, since, date).unit,
-        _ => address.unit,
-    };
-    Some(unit)
-}
-
-/// A dwelling's unit on `date`.
-fn dwelling_unit(state: &DecisionState, dwelling: DwellingId, date: NaiveDate) -> Option<UnitRef> {
-    state
-        .dwelling(dwelling)
-        .and_then(|record| record.address_on(date))
-        .map(|address| address.unit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1542,8 +1239,10 @@ mod tests {
 
     #[test]
     fn an_answer_is_written_as_the_json_value_it_was_first_built_as() {
+        use chrono::NaiveDate;
         use residence_domain::context::{Actor, Context};
         use residence_domain::decide::decide;
+        use residence_domain::state::State as DecisionState;
         // A PIN with an unknown province prefix: one event and one warning.
         let command: Command = serde_json::from_value(serde_json::json!({"record_person": {
             "person": "0000000000000001", "pin": "999090012345", "name": "Nguyễn Văn An",

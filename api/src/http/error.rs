@@ -10,10 +10,14 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use residence_domain::jurisdiction::OutsideJurisdiction;
 use residence_domain::rejection::Rejection;
 use serde::Serialize;
 
-use crate::register::CommandError;
+use residence_register::CommandError;
+
+use crate::access_log::AccessLogError;
+use crate::auth::Forbidden;
 
 /// A typed API error.
 #[derive(Debug, thiserror::Error)]
@@ -24,13 +28,10 @@ pub enum ApiError {
     /// The caller's role may not do this. → 403 `forbidden`.
     #[error("{0}")]
     Forbidden(String),
-    /// An officer tried to record a change for an address outside their jurisdiction.
-    /// → 403 `outside_jurisdiction`.
-    #[error("{unit} is outside the caller's jurisdiction")]
-    OutsideJurisdiction {
-        /// The unit at fault.
-        unit: String,
-    },
+    /// An officer tried to record an act the law of place (`residence_domain::jurisdiction`)
+    /// puts outside their jurisdiction. → 403 `outside_jurisdiction`.
+    #[error(transparent)]
+    OutsideJurisdiction(OutsideJurisdiction),
     /// The body is not JSON. → 400 `malformed_json`.
     #[error("the body is not valid JSON: {0}")]
     MalformedJson(String),
@@ -97,7 +98,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::OutsideJurisdiction { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::OutsideJurisdiction(_) => StatusCode::FORBIDDEN,
             ApiError::MalformedJson(_)
             | ApiError::InvalidBody(_)
             | ApiError::BadRequest(_)
@@ -120,7 +121,7 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
-            ApiError::OutsideJurisdiction { .. } => "outside_jurisdiction",
+            ApiError::OutsideJurisdiction(outside) => outside.code(),
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::InvalidBody(_) => "invalid_body",
             ApiError::BadRequest(_) => "bad_request",
@@ -158,6 +159,9 @@ impl ApiError {
     pub fn body(&self) -> ErrorBody {
         let (message, message_vi) = match self {
             ApiError::Rejected(rejection) => (rejection.message_en(), Some(rejection.message_vi())),
+            ApiError::OutsideJurisdiction(outside) => {
+                (outside.message_en(), Some(outside.message_vi()))
+            }
             other => (other.to_string(), None),
         };
         let position = match self {
@@ -223,7 +227,7 @@ impl From<PathRejection> for ApiError {
 impl From<CommandError> for ApiError {
     fn from(error: CommandError) -> Self {
         match error {
-            CommandError::InvalidRequestId => ApiError::InvalidBody(error.to_string()),
+            CommandError::InvalidRequestId(_) => ApiError::InvalidBody(error.to_string()),
             CommandError::Rejected(rejection) => ApiError::Rejected(rejection),
             CommandError::RequestIdReused { position } => ApiError::RequestIdReused { position },
             CommandError::Conflict { position } => ApiError::Conflict { position },
@@ -236,6 +240,22 @@ impl From<CommandError> for ApiError {
                 tracing::error!(error = %error_chain(&error), "command failed");
                 ApiError::Internal
             }
+        }
+    }
+}
+
+impl From<Forbidden> for ApiError {
+    fn from(error: Forbidden) -> Self {
+        ApiError::Forbidden(error.to_string())
+    }
+}
+
+impl From<AccessLogError> for ApiError {
+    fn from(error: AccessLogError) -> Self {
+        tracing::error!(error = %error_chain(&error), "the access log failed");
+        match error {
+            AccessLogError::Format(_) => ApiError::Internal,
+            AccessLogError::Append(_) | AccessLogError::Read(_) => ApiError::Unavailable,
         }
     }
 }

@@ -9,7 +9,7 @@
 //! At start the projections are restored from the newest usable snapshot and caught up with
 //! the ledger, then a follower task folds every new record from the ledger's live tail, so
 //! queries answer from memory and `min_position` gives read-your-writes. Commands never read
-//! projections to decide: they fold their own tags from the ledger (see [`crate::register`]).
+//! projections to decide: they fold their own tags from the ledger (see `residence_register`).
 //!
 //! Routes live with their handlers: [`commands`], [`queries`], [`ledger`], [`access`],
 //! [`docs`] and [`metrics`] each contribute a `routes()`; the OpenAPI document lists them all.
@@ -18,6 +18,7 @@ pub mod access;
 pub mod commands;
 pub mod docs;
 pub mod error;
+pub mod extract;
 pub mod ledger;
 pub mod metrics;
 pub mod queries;
@@ -43,8 +44,7 @@ use tokio::task::JoinHandle;
 
 use crate::access_log::AccessLog;
 use crate::auth::TokenStore;
-use crate::cli::ServeArgs;
-use crate::register::Register;
+use residence_register::Register;
 
 /// The largest request body accepted, in bytes (a command is a few hundred bytes; a batch of
 /// [`BATCH_MAX`] commands fits comfortably).
@@ -58,7 +58,7 @@ pub const VISIBILITY_WAIT: Duration = Duration::from_secs(5);
 /// The directory of projection snapshots, inside the data directory.
 pub const SNAPSHOT_DIR: &str = "snapshots";
 /// Vietnam's offset from UTC (no daylight saving time): recording dates are local dates.
-const VIETNAM_OFFSET_SECONDS: i64 = 7 * 3600;
+pub const VIETNAM_OFFSET_SECONDS: i64 = 7 * 3600;
 
 /// What a server needs besides its data directory; tests inject a fixed clock, seeded keys
 /// and a hook between a command's read and its append.
@@ -76,7 +76,7 @@ pub struct ServerOptions {
     pub access_id_key: [u8; 32],
     /// Called after a command's state is read and decided, before its append (tests force
     /// races with it).
-    pub before_append: Option<crate::register::BeforeAppend>,
+    pub before_append: Option<residence_register::BeforeAppend>,
     /// Restore projections from snapshots at start and write one at shutdown.
     pub snapshots: bool,
 }
@@ -219,7 +219,7 @@ impl Server {
             key_source: options.key_source.clone(),
             create: options.create,
             clock: ClockMode::Wall(Arc::clone(&options.clock)),
-            ..DirectoryOptions::default()
+            ..residence_register::codec::directory_options()
         };
         let directory = LedgerDirectory::open(&options.data, &directory_options)
             .with_context(|| format!("opening the ledger in {}", options.data.display()))?;
@@ -355,100 +355,11 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     (StatusCode::OK, "ready").into_response()
 }
 
-/// `residence serve`: opens (or creates) the ledger and serves until SIGTERM or Ctrl-C, then
-/// drains in-flight requests, signs a last checkpoint, writes a snapshot and closes. With
-/// `--demo`, first seeds the demo directory and prints tokens and example requests.
-///
-/// # Errors
-/// When the ledger cannot be opened or the address cannot be bound.
-pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let data = match (&args.data, args.demo) {
-        (Some(data), _) => data.clone(),
-        (None, true) => crate::demo::default_dir(),
-        (None, false) => PathBuf::from("data"),
-    };
-    let guide = if args.demo {
-        let now = wall_now();
-        let today = (now + chrono::Duration::seconds(VIETNAM_OFFSET_SECONDS)).date_naive();
-        Some(crate::demo::prepare(&data, args.demo_persons, today, now)?)
-    } else {
-        None
-    };
-    runtime.block_on(async {
-        let options = ServerOptions::production(data.clone())?;
-        let mut server = Server::open(options)?;
-        tracing::info!(
-            data = %data.display(),
-            origin = %server.state.directory.manifest().origin,
-            records = server.state.ledger.head().size,
-            projections = server.state.projections.position(),
-            "ledger open"
-        );
-        server.start_checkpoints(Duration::from_secs(args.checkpoint_every_secs.max(1)));
-        let tls = match (&args.tls_cert, &args.tls_key) {
-            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
-            _ => None,
-        };
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        if let Some(guide) = &guide {
-            let base = format!("{scheme}://{}", args.listen);
-            println!("{}", crate::demo::guide_text(guide, &base));
-        }
-        match tls {
-            None => {
-                let listener = tokio::net::TcpListener::bind(args.listen)
-                    .await
-                    .with_context(|| format!("binding {}", args.listen))?;
-                tracing::info!(listen = %args.listen, "serving http");
-                axum::serve(listener, server.router())
-                    .with_graceful_shutdown(shutdown_signal())
-                    .await
-                    .context("serving")?;
-            }
-            Some((cert, key)) => {
-                // ring is the only provider compiled in; installing it twice is harmless.
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "loading the TLS certificate {} and key {}",
-                            cert.display(),
-                            key.display()
-                        )
-                    })?;
-                let handle = axum_server::Handle::new();
-                let drain = handle.clone();
-                tokio::spawn(async move {
-                    shutdown_signal().await;
-                    drain.graceful_shutdown(Some(SHUTDOWN_GRACE));
-                });
-                tracing::info!(listen = %args.listen, "serving https");
-                axum_server::bind_rustls(args.listen, config)
-                    .handle(handle)
-                    .serve(server.router().into_make_service())
-                    .await
-                    .with_context(|| format!("serving https on {}", args.listen))?;
-            }
-        }
-        server.close().await;
-        tracing::info!("stopped");
-        anyhow::Ok(())
-    })
-}
-
 /// The wall clock's time (chrono's clock feature is off workspace-wide: only the ledger's clock
 /// reads the time).
 pub fn wall_now() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(WallClock.now().micros()).unwrap_or_default()
 }
-
-/// How long a TLS shutdown waits for in-flight requests.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Signs a checkpoint whenever the head moved since the last one.
 async fn checkpoint_loop(state: Arc<AppState>, every: Duration) {

@@ -49,6 +49,7 @@ use residence_domain::event::{
     AbsenceClause, DeletionGround, Membership, NotifierKind, PermanentBasis, PlaceText,
 };
 use residence_domain::ids::{DwellingId, HouseholdId, PersonId};
+use residence_domain::jurisdiction::OutsideJurisdiction;
 use residence_domain::pin::Pin;
 use residence_domain::relationship::Relationship;
 use residence_domain::timeline::{
@@ -63,7 +64,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, error_chain};
-use crate::access_log::Accountable;
+use super::extract::Accountable;
 use crate::auth::{Principal, Role};
 
 /// Who may read one person's or one household's data.
@@ -1074,9 +1075,9 @@ async fn residents(
     if matches!(principal.role, Role::Officer | Role::Supervisor)
         && !principal.jurisdiction.covers(unit)
     {
-        return Err(ApiError::OutsideJurisdiction {
-            unit: unit.to_string(),
-        });
+        return Err(ApiError::OutsideJurisdiction(OutsideJurisdiction::Unit {
+            unit,
+        }));
     }
     let Query(query) = query?;
     let limit = page_limit(query.limit, RESIDENTS_PAGE_DEFAULT, super::RECORDS_MAX)?;

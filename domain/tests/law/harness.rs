@@ -6,18 +6,22 @@
 //! the command's consistency boundary holds what its decision needs. `then(events)` compares the
 //! decided events with the expected ones as typed values; `then_reject(code)` and
 //! `then_warn(code)` compare stable codes, never message text. An accepted decision is folded
-//! into the full state, which must then break no invariant.
+//! into the full state, which must then break no invariant. `given(events).place(command)`
+//! computes where the command acts (the law of place), before any decision, on the command's
+//! boundary and on the full state, and requires the same answer.
 
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use residence_domain::address::{Address, PersonName, StreetLine};
+use residence_domain::boundary::{self, Recorded};
 use residence_domain::command::*;
 use residence_domain::context::{Actor, Context};
 use residence_domain::decide::{Decision, decide};
 use residence_domain::event::*;
 use residence_domain::event_id::EventId;
 use residence_domain::ids::{ApplicationId, DwellingId, HouseholdId, PersonId};
+use residence_domain::jurisdiction::{Place, place};
 use residence_domain::pin::{Pin, Sex};
 use residence_domain::rejection::Rejection;
 use residence_domain::relationship::Relationship;
@@ -183,9 +187,28 @@ impl When {
     }
 }
 
+impl Given {
+    /// The place of `command` ([`place`]), computed before any decision: on the state of its
+    /// boundary as the register reads it (two phases, [`boundary::read`]) and on the full
+    /// state. Both must agree, so the place needs nothing outside the command's boundary.
+    #[track_caller]
+    pub fn place(&self, command: impl Into<Command>) -> Place {
+        let command = command.into();
+        let Ok(read) = boundary::read(&Recorded(&self.events), &command);
+        let full = State::from_recorded(self.events.iter().map(|(id, event)| (*id, event)));
+        let narrow = place(&command, &read.state, self.ctx.today);
+        assert_eq!(
+            narrow,
+            place(&command, &full, self.ctx.today),
+            "the place differs between the boundary's state and the full state for {command:?}"
+        );
+        narrow
+    }
+}
+
 /// A message is non-empty, has no trailing period and no capital first letter.
 #[track_caller]
-fn check_message(message: &str) {
+pub fn check_message(message: &str) {
     assert!(!message.is_empty());
     assert!(!message.ends_with('.'), "{message}");
     let first = message.chars().next().unwrap_or(' ');

@@ -26,6 +26,7 @@ use chrono::{Days, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use residence_domain::address::{Address, PersonName, StreetLine};
+use residence_domain::boundary::{self, Recorded};
 use residence_domain::command::*;
 use residence_domain::context::{Actor, Context};
 use residence_domain::decide::decide;
@@ -41,7 +42,7 @@ use residence_domain::tag::Tag;
 use residence_domain::timeline::{Known, Timeline, TimelineEvent};
 use residence_domain::units::{REORGANISATION_DATE, Scheme, UnitCode, UnitRef, registry};
 
-use crate::harness::{d, narrow_state};
+use crate::harness::d;
 
 /// Sequences in the default run.
 const SEQUENCES_DEFAULT: u64 = 10_000;
@@ -1041,13 +1042,10 @@ impl Sim {
     fn step_with(&mut self, command: Command, actor: Actor) {
         let ctx = Context::new(self.today, actor);
         let full = decide(&self.state, &command, &ctx);
-        // Two read phases, as the API reads: the command's tags, then the dwellings the first
-        // fold found (their recodings).
-        let first = narrow_state(&self.log, &command.read_tags());
-        let mut tags = command.read_tags();
-        tags.extend(first.dwelling_tags());
-        let narrow_state = narrow_state(&self.log, &tags);
-        let narrow = decide(&narrow_state, &command, &ctx);
+        // The boundary as every reader reads it (two phases: the command's tags, then the
+        // dwellings the first fold found).
+        let Ok(boundary) = boundary::read(&Recorded(&self.log), &command);
+        let narrow = decide(&boundary.state, &command, &ctx);
         let _ = writeln!(
             self.transcript,
             "  {} by {:?}: {:?} -> {}",

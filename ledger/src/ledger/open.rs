@@ -202,6 +202,7 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         recorded_at: rebuild.cursor.prev_time,
     };
     let (tags, ids) = (rebuild.tags, rebuild.ids);
+    // An empty ledger has no last time: every time is at or after the earliest one.
     let stamper = Stamper::new(
         clock.clone(),
         head.recorded_at.unwrap_or(Timestamp(i64::MIN)),
@@ -364,20 +365,19 @@ fn tail_start(
 /// block at a file offset that is a multiple of 512 (`FORMAT.md` §6.5). The frame's bytes are
 /// `frame_len ‖ content ‖ frame_len`.
 fn has_zero_sector(frame_offset: u64, content: &[u8]) -> bool {
-    let Ok(frame_len) = u32::try_from(content.len()) else {
-        return false;
-    };
+    let frame_len =
+        u32::try_from(content.len()).expect("a stored content's length came from a u32 field");
     let len_bytes = frame_len.to_le_bytes();
     let frame_size = content.len() as u64 + 8;
     let byte_at = |at: u64| -> u8 {
-        // `at` is an offset within the frame, below `frame_size`.
-        let at = usize::try_from(at).unwrap_or(usize::MAX);
+        assert!(at < frame_size, "a sector offset lies within the frame");
+        let at = usize::try_from(at).expect("an offset within a frame fits usize");
         if at < 4 {
             len_bytes[at]
         } else if at < 4 + content.len() {
             content[at - 4]
         } else {
-            len_bytes.get(at - 4 - content.len()).copied().unwrap_or(1)
+            len_bytes[at - 4 - content.len()]
         }
     };
     let end = frame_offset + frame_size;
@@ -433,6 +433,8 @@ fn tree_agrees(tree: &Tree, store: &dyn SegmentStore, len: u64) -> Result<bool, 
         return Ok(false);
     }
     let content = store.read(size - 1)?;
+    // A record that does not decode cannot vouch for the tree: the tree is then rebuilt, and
+    // the rebuild reads that record again and names the damage (`refill_tree`).
     let Ok(view) = decode_content(&content) else {
         return Ok(false);
     };
@@ -568,7 +570,7 @@ mod tests {
             checkpoint_dir: None,
             origin: Origin::new("test.example/cache").expect("valid origin"),
             secret: LedgerSecret::from_bytes([5; 32]),
-            blinded_kinds: BlindedKinds::default(),
+            blinded_kinds: BlindedKinds::new(["pin"]).expect("valid kinds"),
             clock: ClockMode::Supplied,
             limits: Limits::default(),
         }

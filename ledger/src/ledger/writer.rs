@@ -45,8 +45,8 @@ use crate::clock::Stamper;
 use crate::hash::Hash;
 use crate::index::{POSITION_LIMIT, TagId};
 use crate::record::{
-    BodyFields, Position, Timestamp, decode_content, record_hash, write_body, write_content_head,
-    write_content_tail,
+    BodyFields, CONTENT_LEN_MAX, Position, Timestamp, chain_link, check_round_trip, content_len,
+    decode_content, record_hash, write_body, write_content_head, write_content_tail,
 };
 
 /// What was decided for one request of the group.
@@ -84,6 +84,8 @@ struct GroupRecord {
 #[derive(Debug)]
 struct Formed {
     start: u64,
+    /// The head the group continues: the record hash before `start` (or the genesis hash).
+    prev_head: Hash,
     contents: Vec<u8>,
     ends: Vec<usize>,
     hashes: Vec<Hash>,
@@ -243,6 +245,7 @@ impl Writer {
         if let Some(cause) = self.shared.failure.get() {
             let cause = cause.clone();
             for request in self.batch.drain(..) {
+                // A caller that stopped waiting loses nothing: nothing of its request was written.
                 let _ = request.reply.send(Err(AppendError::Failed {
                     cause: cause.clone(),
                 }));
@@ -447,6 +450,11 @@ impl Writer {
     }
 
     /// Encodes every accepted record of the group, hashing along the chain from `self.head`.
+    ///
+    /// The encoding end of the paired checks (the committer holds the writing end): each frame
+    /// content is as long as its request was charged for and within [`CONTENT_LEN_MAX`], the
+    /// group within the group limits, and (in debug builds) each record decodes back to the
+    /// fields it was encoded from.
     fn encode(&mut self, group_start: u64) -> Formed {
         let bytes: usize = self
             .records
@@ -455,6 +463,7 @@ impl Writer {
             .sum();
         let mut formed = Formed {
             start: group_start,
+            prev_head: self.head,
             contents: Vec::with_capacity(bytes),
             ends: Vec::with_capacity(self.records.len()),
             hashes: Vec::with_capacity(self.records.len()),
@@ -472,29 +481,63 @@ impl Writer {
                 prev_hash: &self.head,
             };
             let links = &self.links[record.links_start..record.links_start + record.links_len];
-            let out = &mut formed.contents;
-            write_content_head(out, prepared.body_len);
-            let body_start = out.len();
-            write_body(
-                out,
-                &fields,
+            let tags = || {
                 prepared
                     .tags
                     .iter()
                     .map(|tag| tag.as_str())
-                    .zip(links.iter().map(|(_, link)| *link)),
-            );
-            debug_assert_eq!(
+                    .zip(links.iter().map(|(_, link)| *link))
+            };
+            let out = &mut formed.contents;
+            let content_start = out.len();
+            write_content_head(out, prepared.body_len);
+            let body_start = out.len();
+            write_body(out, &fields, tags());
+            // The head already states `body_len`: a body of another length would misframe
+            // every field after it. Cheap, so checked in release builds too.
+            assert_eq!(
                 out.len() - body_start,
                 prepared.body_len,
-                "body length precomputed"
+                "a record body is as long as precomputed for its content head"
             );
             let hash = record_hash(&out[body_start..]);
             write_content_tail(out, &hash, &prepared.salt, &prepared.payload);
+            let content = &out[content_start..];
+            assert_eq!(
+                content.len(),
+                content_len(prepared.body_len, prepared.payload.len()),
+                "a frame content is as long as its request was charged for (group limits)"
+            );
+            assert!(
+                content.len() <= CONTENT_LEN_MAX,
+                "a frame content is within CONTENT_LEN_MAX: {} bytes",
+                content.len()
+            );
+            debug_assert_eq!(
+                check_round_trip(
+                    content,
+                    &fields,
+                    tags(),
+                    &hash,
+                    &prepared.salt,
+                    &prepared.payload
+                ),
+                Ok(()),
+                "an encoded record decodes back to the fields it was encoded from"
+            );
             formed.ends.push(out.len());
             formed.hashes.push(hash);
             self.head = hash;
         }
+        let (records, frame_bytes) = (
+            formed.ends.len(),
+            formed.contents.len() + 8 * formed.ends.len(),
+        );
+        let limits = &self.shared.limits;
+        assert!(
+            records <= limits.group_records_max && frame_bytes <= limits.group_bytes_max,
+            "a formed group is within the group limits: {records} records, {frame_bytes} bytes"
+        );
         formed
     }
 
@@ -677,9 +720,15 @@ impl Committer {
                 .iter()
                 .flat_map(|commit| commit.formed.slices())
                 .collect();
+            self.check_before_write(&commits, &slices);
             if let Err(error) = self.shared.store.append(&slices) {
                 self.shared.fail(format!("store append failed: {error}"));
-                let cause = self.shared.failure.get().cloned().unwrap_or_default();
+                let cause = self
+                    .shared
+                    .failure
+                    .get()
+                    .cloned()
+                    .expect("fail() set the failure, and it is never cleared");
                 for commit in commits {
                     answer_failed(commit.answers, &cause);
                 }
@@ -713,8 +762,69 @@ impl Committer {
     }
 }
 
+impl Committer {
+    /// The writing end of the paired checks, on the bytes about to be appended (`slices`, the
+    /// records of `commits` in order): the append is within the group limits (opening relies on
+    /// it to bound the torn tail); the groups follow the durable head without a gap; and every
+    /// record's encoded position is the next one, its encoded `prev_hash` the hash of the record
+    /// before it, and its stored record hash the one the group answers with. Reads only the
+    /// framing and two fields of each record, so it runs in release builds.
+    fn check_before_write(&self, commits: &[Commit], slices: &[&[u8]]) {
+        let limits = &self.shared.limits;
+        let frame_bytes: usize = slices.iter().map(|content| content.len() + 8).sum();
+        assert!(
+            slices.len() <= limits.group_records_max && frame_bytes <= limits.group_bytes_max,
+            "a store append is within the group limits: {} records, {frame_bytes} bytes",
+            slices.len()
+        );
+        let (mut next, mut head) = {
+            let state = self.shared.state();
+            (state.head.size, state.head.hash)
+        };
+        let mut contents = slices.iter();
+        for commit in commits {
+            let formed = &commit.formed;
+            assert_eq!(
+                formed.start, next,
+                "groups reach the store gapless and in order, after the durable size"
+            );
+            assert_eq!(
+                formed.prev_head, head,
+                "each group continues the chain from the head before it"
+            );
+            for (offset, hash) in formed.hashes.iter().enumerate() {
+                let content = contents
+                    .next()
+                    .expect("one slice per record of the groups being committed");
+                let link = chain_link(content).expect("a formed record has a whole body");
+                assert_eq!(
+                    link.position,
+                    Position(formed.start + offset as u64),
+                    "positions are gapless and increasing"
+                );
+                assert_eq!(
+                    link.prev_hash, head,
+                    "the prev_hash of each record is the record hash of the one before it"
+                );
+                assert_eq!(
+                    link.record_hash, *hash,
+                    "the stored record hash is the one the append is answered with"
+                );
+                head = *hash;
+            }
+            assert_eq!(head, commit.head, "a group's head is its last record hash");
+            next = formed.end();
+        }
+        assert!(
+            contents.next().is_none(),
+            "no slice beyond the records of the groups being committed"
+        );
+    }
+}
+
 fn answer_failed(answers: Vec<(Reply, Result<AppendOutcome, AppendError>)>, cause: &str) {
     for (reply, _) in answers {
+        // A caller that stopped waiting loses nothing: nothing of its request was written.
         let _ = reply.send(Err(AppendError::Failed {
             cause: cause.to_owned(),
         }));

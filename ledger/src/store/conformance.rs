@@ -751,26 +751,45 @@ pub mod crash {
         out.flush()
     }
 
-    /// The number of cycles: `RESIDENCE_CRASH_CYCLES` when set to a number, else `default`.
-    pub fn cycles_from_env(default: u32) -> u32 {
-        std::env::var(CYCLES_ENV)
-            .ok()
-            .and_then(|cycles| cycles.parse().ok())
-            .unwrap_or(default)
+    /// The number in the environment variable `name`, or `None` when it is not set.
+    ///
+    /// # Panics
+    /// When the variable is set but is not a number: a run asked for a seed or a count and
+    /// would silently get another one (a replay of a failing seed would replay something else).
+    fn number_from_env<T: std::str::FromStr>(name: &str) -> Option<T> {
+        match std::env::var(name) {
+            Err(std::env::VarError::NotPresent) => None,
+            Ok(text) => Some(
+                text.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
+            ),
+            Err(std::env::VarError::NotUnicode(text)) => {
+                panic!("{name}={text:?} is not a number")
+            }
+        }
     }
 
-    /// The seed: `RESIDENCE_CRASH_SEED` when set to a number, else a fresh one from the clock and
-    /// the process id. Print it, so that a failing run can be replayed.
+    /// The number of cycles: `RESIDENCE_CRASH_CYCLES` when set, else `default`.
+    ///
+    /// # Panics
+    /// When `RESIDENCE_CRASH_CYCLES` is set but is not a number.
+    pub fn cycles_from_env(default: u32) -> u32 {
+        number_from_env(CYCLES_ENV).unwrap_or(default)
+    }
+
+    /// The seed: `RESIDENCE_CRASH_SEED` when set, else a fresh one from the clock and the process
+    /// id. Print it, so that a failing run can be replayed.
+    ///
+    /// # Panics
+    /// When `RESIDENCE_CRASH_SEED` is set but is not a number.
     pub fn seed_from_env() -> u64 {
-        std::env::var(SEED_ENV)
-            .ok()
-            .and_then(|seed| seed.parse().ok())
-            .unwrap_or_else(|| {
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |since| since.as_nanos() as u64);
-                SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
-            })
+        number_from_env(SEED_ENV).unwrap_or_else(|| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos() as u64);
+            SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
+        })
     }
 
     /// How the parent runs the cycles.

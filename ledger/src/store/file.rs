@@ -428,6 +428,12 @@ impl FileStore {
     }
 
     /// Writes a group's frames, rolling to new segments as needed, and syncs them.
+    ///
+    /// The writing end of the store's paired checks (opening and reads hold the other): a
+    /// segment grows beyond `segment_bytes_max` only by its first record, every frame is its
+    /// content and [`FRAME_OVERHEAD`] bytes, and every record gets exactly one frame offset.
+    /// `append` has already refused the sizes a caller can get wrong (a record outside
+    /// 1..=[`MAX_RECORD_BYTES`], a group beyond [`MAX_APPEND_BYTES`]), so these are asserted.
     fn write_group(&self, writer: &mut Writer, records: &[&[u8]]) -> Result<Group, StoreError> {
         let faults = self.faults.as_deref();
         let mut group = Group {
@@ -458,17 +464,41 @@ impl FileStore {
                 writer.size = HEADER_LEN;
             }
             let offset = writer.size + writer.buf.len() as u64;
+            assert!(
+                offset == HEADER_LEN || offset + frame_bytes <= self.segment_bytes_max,
+                "a segment exceeds segment_bytes_max only by its first record"
+            );
             offsets
                 .push(u32::try_from(offset).expect("segment_bytes_max keeps offsets below 4 GiB"));
+            let buffered = writer.buf.len();
             segment::push_frame(&mut writer.buf, record);
+            assert_eq!(
+                (writer.buf.len() - buffered) as u64,
+                frame_bytes,
+                "a frame is its content and FRAME_OVERHEAD bytes"
+            );
         }
         flush(faults, writer)?;
         finish_segment(&mut group, offsets, writer.size);
+        let indexed = group.current_offsets.len()
+            + group
+                .created
+                .iter()
+                .map(|segment| segment.offsets.len())
+                .sum::<usize>();
+        assert_eq!(
+            indexed,
+            records.len(),
+            "every record of a group gets exactly one frame offset"
+        );
         writer.next_position += records.len() as u64;
         Ok(group)
     }
 
     /// Makes a written group visible to readers, then writes the caches of sealed segments.
+    ///
+    /// Asserts that the published positions stay gapless: the segments follow one another
+    /// without a gap, and the published length is the writer's next position.
     fn publish(&self, writer: &Writer, group: Group) {
         let mut sealed = Vec::new();
         {
@@ -484,8 +514,20 @@ impl FileStore {
             }
             let created = group.created.len();
             for segment in group.created {
+                let previous = index.last().expect("the store has at least one segment");
+                assert_eq!(
+                    segment.first,
+                    previous.first + previous.count(),
+                    "a new segment starts right after the records of the one before"
+                );
                 index.push(segment);
             }
+            let last = index.last().expect("the store has at least one segment");
+            assert_eq!(
+                last.first + last.count(),
+                writer.next_position,
+                "the published positions are gapless: the last segment ends at the next position"
+            );
             // Every created segment but the new current one is sealed too.
             sealed.extend((index.len() - created..index.len()).take(created.saturating_sub(1)));
             self.len.store(writer.next_position, Ordering::Release);

@@ -578,6 +578,25 @@ fn malformed_requests_are_refused_before_anything_is_written(backend: Backend) {
     assert_eq!(ledger.head().size, 0);
     assert_eq!(ledger.head().hash, genesis_hash(&origin()));
     assert_ne!(ledger.head().hash, Hash::ZERO);
+    drop(ledger);
+
+    // A request is atomic and never split across groups, so it is bounded by the group's
+    // record limit as well as its own (the sequencer asserts every group is within it).
+    let mut config = config(backing.store());
+    config.limits.records_per_request_max = 8;
+    config.limits.group_records_max = 4;
+    let ledger = Ledger::open(config).expect("ledger opens");
+    let five = (1..=5).map(|n| record(n, &[])).collect();
+    assert_eq!(
+        ledger.append_blocking(request(five)),
+        Err(AppendError::Invalid(InvalidRequest::TooManyRecords {
+            count: 5,
+            max: 4
+        }))
+    );
+    let four = (1..=4).map(|n| record(n, &[])).collect();
+    assert!(ledger.append_blocking(request(four)).is_ok());
+    assert_eq!(ledger.head().size, 4);
 }
 
 fn async_appends_from_many_tasks_all_land_once(backend: Backend) {

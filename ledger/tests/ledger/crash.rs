@@ -37,7 +37,7 @@ use residence_ledger::ledger::{
 use residence_ledger::record::{EventId, EventType, Position, SchemaVersion, Tag};
 use residence_ledger::store::conformance::crash::{self, CrashPlan, Cycle};
 
-use crate::support::SEGMENT_BYTES_MAX;
+use crate::support::{SEGMENT_BYTES_MAX, blinded_kinds};
 
 /// Cycles of the default run.
 const DEFAULT_CYCLES: u32 = 30;
@@ -58,6 +58,7 @@ const RESEND_POOL: usize = 32;
 /// child), the wall clock, small segments so that segment files roll during the run.
 fn options() -> DirectoryOptions {
     DirectoryOptions {
+        blinded_kinds: blinded_kinds(),
         key_source: KeySource::Seeded([0xC5; 32]),
         origin: Some("test.example/crash".to_owned()),
         create: Create::IfMissing,

@@ -16,15 +16,16 @@ use residence_ledger::directory::{
 };
 use residence_ledger::keys::KeySource;
 use residence_ledger::ledger::{AppendRequest, Appended, Limits, NewRecord, OpenError};
-use residence_ledger::record::{Position, Timestamp};
+use residence_ledger::record::{BlindedKinds, Position, Tag, Timestamp};
 use residence_ledger::store::{Location, StoreError};
 use residence_ledger::verify::{RecordFault, VerifyError};
 
-use crate::support::{SEGMENT_BYTES_MAX, record, write_at};
+use crate::support::{SEGMENT_BYTES_MAX, blinded_kinds, record, write_at};
 
 /// How the tests open their ledger directories: seeded keys, supplied time, small segments.
 fn options() -> DirectoryOptions {
     DirectoryOptions {
+        blinded_kinds: blinded_kinds(),
         key_source: KeySource::Seeded([7; 32]),
         origin: Some("test.example/directory".to_owned()),
         create: Create::IfMissing,
@@ -266,4 +267,60 @@ fn framing_damage(error: &DirectoryError) -> Option<(&PathBuf, u64)> {
         }
         _ => None,
     }
+}
+
+/// The blinded kinds a caller names are a requirement on an existing ledger, never a change to
+/// it: a kind the manifest does not blind refuses the open (its tags would otherwise be stored
+/// in the clear for ever), and kinds the manifest blinds beyond the caller's stay blinded.
+#[test]
+fn opening_refuses_a_required_blinded_kind_the_manifest_lacks() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("ledger");
+    let written = write_ledger(&dir, 3, u64::MAX);
+    let manifest_path = dir.join(residence_ledger::directory::MANIFEST_FILE);
+
+    let mut wider = options();
+    wider.blinded_kinds = BlindedKinds::new(["pin", "address"]).expect("valid kinds");
+    let refusal = LedgerDirectory::open(&dir, &wider).expect_err("address is not blinded");
+    match &refusal {
+        DirectoryError::KindNotBlinded { kind, manifest } => {
+            assert_eq!(kind, "address");
+            assert_eq!(manifest, &manifest_path);
+        }
+        other => panic!("expected KindNotBlinded, got {other:?}"),
+    }
+
+    let mut narrower = options();
+    narrower.blinded_kinds = BlindedKinds::none();
+    let directory = LedgerDirectory::open(&dir, &narrower).expect("a narrower list opens");
+    assert_eq!(directory.manifest().blinded_tag_kinds, ["pin"]);
+    let pin = Tag::new("pin:001234567890").expect("valid tag");
+    let stored = directory.ledger().stored_tag(&pin);
+    assert_ne!(
+        stored.as_str(),
+        pin.as_str(),
+        "the manifest's pin stays blinded"
+    );
+    assert_acknowledged_present(&directory, &written.acknowledged);
+}
+
+/// A new ledger records exactly the kinds its creator names.
+#[test]
+fn a_new_ledger_blinds_the_kinds_its_creator_names() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("ledger");
+    let mut named = options();
+    named.blinded_kinds = BlindedKinds::new(["pin", "address"]).expect("valid kinds");
+    let directory = LedgerDirectory::open(&dir, &named).expect("creates the ledger");
+    assert_eq!(directory.manifest().blinded_tag_kinds, ["address", "pin"]);
+    let address = Tag::new("address:somewhere").expect("valid tag");
+    assert_ne!(
+        directory.ledger().stored_tag(&address).as_str(),
+        address.as_str()
+    );
+    let person = Tag::new("person:p").expect("valid tag");
+    assert_eq!(
+        directory.ledger().stored_tag(&person).as_str(),
+        person.as_str()
+    );
 }

@@ -208,6 +208,11 @@ pub fn signer() -> (NoteSigner, VerifierKey) {
     (signer, verifier)
 }
 
+/// The blinded kinds the tests name: `pin`, as the domain does. The ledger has no default list.
+pub fn blinded_kinds() -> BlindedKinds {
+    BlindedKinds::new(["pin"]).expect("valid kinds")
+}
+
 /// A configuration over `store` with the supplied clock, an in-memory tree and default limits.
 pub fn config(store: Arc<dyn SegmentStore>) -> LedgerConfig {
     LedgerConfig {
@@ -216,7 +221,7 @@ pub fn config(store: Arc<dyn SegmentStore>) -> LedgerConfig {
         checkpoint_dir: None,
         origin: origin(),
         secret: secret(1),
-        blinded_kinds: BlindedKinds::default(),
+        blinded_kinds: blinded_kinds(),
         clock: ClockMode::Supplied,
         limits: Limits::default(),
     }

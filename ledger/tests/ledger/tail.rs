@@ -256,3 +256,20 @@ fn the_disk_tree_survives_reopening_and_is_rebuilt_when_deleted(backend: Backend
         ledger.tree_head().1
     );
 }
+
+/// A supplied request time beyond what a date-time can hold is stored (it is the caller's
+/// time), but a checkpoint refuses to be signed with it rather than state some other time.
+#[test]
+fn a_checkpoint_refuses_a_time_it_cannot_state() {
+    let ledger = open(crate::support::memory_store());
+    let mut far = request(vec![record(1, &["person:a"])]);
+    far.recorded_at = Some(residence_ledger::record::Timestamp(i64::MAX));
+    ledger.append_blocking(far).expect("appends");
+    let (signer, _) = signer();
+    match ledger.checkpoint(&signer) {
+        Err(residence_ledger::ledger::CheckpointWriteError::TimeOutOfRange { time }) => {
+            assert_eq!(time.micros(), i64::MAX);
+        }
+        other => panic!("expected TimeOutOfRange, got {other:?}"),
+    }
+}

@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use residence_ledger::record::Position;
 use residence_projections::Projections;
-use residence_projections::synthetic::{SyntheticConfig, generate, memory_ledger};
+use residence_sim::synthetic::{SyntheticConfig, generate, memory_ledger};
 
 fn seed() -> u64 {
     let seed = std::env::var("PROJECTIONS_SEED")

@@ -7,8 +7,8 @@ use residence_domain::ids::{DwellingId, HouseholdId, PersonId};
 use residence_domain::relationship::Relationship;
 use residence_ledger::ledger::AppendRequest;
 use residence_ledger::record::{Position, Timestamp};
-use residence_projections::synthetic::{memory_ledger, new_record, recorded_on};
 use residence_projections::{Projections, SharedProjections};
+use residence_sim::synthetic::{memory_ledger, new_record, recorded_on};
 
 use super::support::*;
 

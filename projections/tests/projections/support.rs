@@ -13,7 +13,7 @@ use residence_domain::units::UnitRef;
 use residence_ledger::ledger::{AppendRequest, Ledger};
 use residence_ledger::record::Timestamp;
 use residence_projections::Projections;
-use residence_projections::synthetic::{memory_ledger, new_record, recorded_on};
+use residence_sim::synthetic::{memory_ledger, new_record, recorded_on};
 
 /// A date from `YYYY-MM-DD`.
 pub fn day(text: &str) -> NaiveDate {

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::http::{Method, StatusCode};
 use residence_api::auth::{Jurisdiction, Role};
 use residence_api::http::BODY_BYTES_MAX;
-use residence_api::register::{BeforeAppend, CONFLICT_RETRIES_MAX, CommandRequest};
 use residence_domain::units::{Scheme, registry};
+use residence_register::{BeforeAppend, CONFLICT_RETRIES_MAX, CommandRequest};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 

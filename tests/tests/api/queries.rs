@@ -5,13 +5,13 @@
 //! their documented status and code. Every test ends with the data directory verifying.
 
 use axum::http::{Method, StatusCode};
-use residence_api::register::{CommandOutcome, CommandRequest, Recorder};
 use residence_domain::command::Command;
 use residence_domain::context::Actor;
 use residence_ledger::checkpoint::{Checkpoint, SignedNote, VerifierKey};
 use residence_ledger::hash::Hash;
 use residence_ledger::proof::{ConsistencyProof, InclusionProof};
 use residence_ledger::record::{Salt, Timestamp, payload_commitment, record_hash};
+use residence_register::{CommandOutcome, CommandRequest, Recorder};
 use serde_json::{Value, json};
 
 use crate::support::TestServer;

@@ -11,11 +11,11 @@ use axum::http::{Method, Request, StatusCode};
 use chrono::{DateTime, Utc};
 use residence_api::auth::{Jurisdiction, Role};
 use residence_api::http::{Server, ServerOptions};
-use residence_api::register::BeforeAppend;
 use residence_ledger::clock::ManualClock;
 use residence_ledger::directory::Create;
 use residence_ledger::keys::KeySource;
 use residence_ledger::record::Timestamp;
+use residence_register::BeforeAppend;
 use serde_json::Value;
 use tower::ServiceExt as _;
 

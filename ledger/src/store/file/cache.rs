@@ -48,7 +48,16 @@ pub fn path(index_dir: &Path, first_position: u64) -> PathBuf {
 /// Loads the cached offsets of a segment, or `None` when there is no cache or it fails any of
 /// the structural checks (see the module docs); the caller still checks the frames at both ends.
 pub fn load(index_dir: &Path, first_position: u64, segment_len: u64) -> Option<Vec<u32>> {
-    let bytes = fs::read(path(index_dir, first_position)).ok()?;
+    let file = path(index_dir, first_position);
+    let bytes = match fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return None,
+        // The cache is derived: an unreadable one is walked around like a missing one, but said.
+        Err(error) => {
+            tracing::warn!(cache = %file.display(), %error, "could not read the offset cache; walking the segment instead");
+            return None;
+        }
+    };
     if bytes.len() < PREFIX_LEN + CHECKSUM_LEN
         || !(bytes.len() - PREFIX_LEN - CHECKSUM_LEN).is_multiple_of(4)
     {

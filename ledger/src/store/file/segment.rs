@@ -24,6 +24,10 @@ pub const FRAME_OVERHEAD: u64 = 8;
 /// payload, 64 KiB of metadata and 1024 tags, so anything larger is garbage, not a record.
 pub const MAX_RECORD_BYTES: usize = 2 * 1024 * 1024;
 
+// The sequencer asserts that every record it writes is within `CONTENT_LEN_MAX`; this makes sure
+// the store accepts every such record, so the two limits cannot drift apart unnoticed.
+const _: () = assert!(crate::record::CONTENT_LEN_MAX <= MAX_RECORD_BYTES);
+
 /// Bytes read at a time when walking frames (open, scans, the torn-tail checks).
 pub const CHUNK_BYTES: usize = 8 * 1024 * 1024;
 
