@@ -517,6 +517,12 @@ pub enum OutsideJurisdiction {
         /// The 2025 province.
         province: ProvinceCode,
     },
+    /// The act concerns a registration, household or dwelling that the register shows outside
+    /// the jurisdiction. Answered instead of [`OutsideJurisdiction::Unit`] when the command
+    /// itself does not name the unit ([`OutsideJurisdiction::as_told_to`]): an office outside
+    /// the jurisdiction learns nothing of where another commune's people live. → 403
+    #[error("the act concerns a registration outside the jurisdiction")]
+    Elsewhere,
     /// The act is bound to a place the register does not show (e.g. the deletion of a
     /// registration the person does not have): refused for every jurisdiction, since the check
     /// fails closed. → 403
@@ -535,9 +541,22 @@ impl OutsideJurisdiction {
         self.to_string()
     }
 
+    /// What the caller of `command` may be told: the unit at fault only when the command
+    /// names it itself (an address it gives), else [`OutsideJurisdiction::Elsewhere`].
+    #[must_use]
+    pub fn as_told_to(self, command: &Command) -> OutsideJurisdiction {
+        match self {
+            Self::Unit { unit } if !named_units(command).contains(&unit) => Self::Elsewhere,
+            other => other,
+        }
+    }
+
     /// The message in Vietnamese (NFC, full diacritics, lowercase, no trailing period).
     pub fn message_vi(&self) -> String {
         match self {
+            Self::Elsewhere => {
+                "việc này liên quan đến nơi cư trú ngoài địa bàn có thẩm quyền".to_owned()
+            }
             Self::Unit { unit } => format!(
                 "việc này thuộc {}, ngoài địa bàn có thẩm quyền",
                 unit_text(*unit)
@@ -550,6 +569,21 @@ impl OutsideJurisdiction {
                                    địa bàn nào có thẩm quyền"
                 .to_owned(),
         }
+    }
+}
+
+/// The units `command` names itself: the addresses it gives.
+pub fn named_units(command: &Command) -> Vec<UnitRef> {
+    match command {
+        Command::RegisterPermanent(c) => vec![c.address.unit],
+        Command::RegisterTemporary(c) => vec![c.address.unit],
+        Command::DeclareCurrentResidence(c) => vec![c.address.unit],
+        Command::RefuseResidenceDeclaration(c) => vec![c.address.unit],
+        Command::UpdateCurrentAddress(c) => vec![c.address.unit],
+        Command::RecordDwellingRestriction(c) => vec![c.address.unit],
+        Command::NotifyStay(c) => vec![c.host_address.unit],
+        Command::RecodeAddress(c) => vec![c.new_address.unit],
+        _ => Vec::new(),
     }
 }
 

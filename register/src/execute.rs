@@ -577,10 +577,10 @@ mod tests {
             // REGISTER_AN would be rejected by the law if it were decided without the person's
             // record; the check sees the command and the folded state, before any decision.
             let refuse = |folded: &Folded<'_>| {
-                seen.lock()
-                    .unwrap()
-                    .push(folded.request.command.name().to_owned());
-                assert!(folded.state.person(PersonId::new(1)).is_some());
+                seen.lock().unwrap().push((
+                    folded.request.command.name().to_owned(),
+                    folded.state.person(PersonId::new(1)).is_some(),
+                ));
                 Err("outside")
             };
             let error = register
@@ -592,7 +592,11 @@ mod tests {
                 "{error:?}"
             );
             assert_eq!(register.ledger().head().size, 1, "nothing was written");
-            assert_eq!(seen.lock().unwrap().as_slice(), ["register_permanent"]);
+            // The check saw the command and the state it would be decided on.
+            assert_eq!(
+                seen.lock().unwrap().as_slice(),
+                [("register_permanent".to_owned(), true)]
+            );
             // A refusal comes before the law: a command the law would reject is refused too.
             let error = register
                 .execute_with(

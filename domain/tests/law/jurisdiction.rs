@@ -289,10 +289,15 @@ fn a_move_is_registered_by_the_destination_commune_alone() {
     let mut command = own_home(BINH, 2, home2(), "2024-03-01");
     command.leaving_household = Some(household(1));
     given(family()).when(command.clone()).accepted();
-    let place = given(family()).place(command);
+    let place = given(family()).place(command.clone());
     assert_eq!(place, all(&[truc_bach()]));
     assert_eq!(competent(&truc_bach_office(), &place), Ok(()));
     assert_eq!(refused(&phuc_xa_office(), &place), outside(truc_bach()));
+    // The command names the destination itself, so a refusal may repeat it.
+    assert_eq!(
+        refused(&phuc_xa_office(), &place).as_told_to(&command.into()),
+        outside(truc_bach())
+    );
 }
 
 /// A temporary registration is registered where the person stays (Art 28).
@@ -418,10 +423,15 @@ fn a_permanent_deletion_naming_the_wrong_household_is_at_the_persons_real_regist
             given: Some(household(5)),
         }
     );
-    let place = given(events).place(command);
+    let place = given(events).place(command.clone());
     assert_eq!(place, all(&[phuc_xa()]));
     assert_eq!(refused(&tan_dinh_office(), &place), outside(phuc_xa()));
     assert_eq!(competent(&phuc_xa_office(), &place), Ok(()));
+    // The office outside is not told where Bình is registered: the command names no unit.
+    assert_eq!(
+        refused(&tan_dinh_office(), &place).as_told_to(&command.clone().into()),
+        OutsideJurisdiction::Elsewhere
+    );
 }
 
 /// A deletion is bound to the registration it deletes; Em has no permanent registration, so
