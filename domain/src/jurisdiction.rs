@@ -112,10 +112,12 @@ pub fn place(command: &Command, state: &State, today: NaiveDate) -> Place {
         },
         // A permanent registration is deleted by the office holding it (Art 24; NĐ 154/2024
         // Art 9 as amended by NĐ 58/2026): the person's current registration, as shown on the
-        // date. Not the household the command names, which `decide` checks.
+        // date. Not the household the command names, which `decide` checks. A registration
+        // already ended is still its office's to answer for ("no active registration"), so the
+        // latest one counts when none is open.
         Command::DeletePermanent(c) => all(state
             .person(c.person)
-            .and_then(PersonRecord::open_permanent)
+            .and_then(|record| record.open_permanent().or_else(|| record.permanent.last()))
             .map(|interval| permanent_unit(state, interval, date))),
         // A temporary registration is deleted by the office holding it (Art 29): the person's
         // registration at the dwelling the command names.
@@ -294,7 +296,8 @@ fn shown_unit(
 
 /// The temporary registration a deletion at `dwelling` on `date` ends, as `decide` finds it
 /// (not deleted, holding on the date); for a deletion dated outside every term, which `decide`
-/// refuses, the latest one not deleted, so that the refusal is the holding office's to give.
+/// refuses, the latest one not deleted, else the latest one deleted, so that the refusal is the
+/// holding office's to give.
 fn temporary_to_delete(
     record: &PersonRecord,
     dwelling: DwellingId,
@@ -310,16 +313,27 @@ fn temporary_to_delete(
         .filter(at_dwelling)
         .find(|interval| interval.holds_on(date))
         .or_else(|| record.temporary.iter().rev().find(at_dwelling))
+        .or_else(|| {
+            record
+                .temporary
+                .iter()
+                .rev()
+                .find(|interval| interval.dwelling == dwelling)
+        })
 }
 
 /// The temporary registration an extension at `dwelling` extends, as `decide` finds it: the
-/// latest one not deleted.
+/// latest one not deleted; else the latest one deleted, whose office answers the refusal.
 fn temporary_to_extend(record: &PersonRecord, dwelling: DwellingId) -> Option<&TemporaryInterval> {
-    record
+    let mut at_dwelling = record
         .temporary
         .iter()
         .rev()
-        .find(|interval| interval.dwelling == dwelling && interval.deleted_on.is_none())
+        .filter(|interval| interval.dwelling == dwelling);
+    let latest = at_dwelling.clone().next();
+    at_dwelling
+        .find(|interval| interval.deleted_on.is_none())
+        .or(latest)
 }
 
 /// The unit of a permanent registration, as shown on `date`.

@@ -13,7 +13,6 @@
 use chrono::NaiveDate;
 use residence_domain::address::PersonName;
 use residence_domain::event::{Event, EventType};
-use residence_domain::event_id::EventId as DomainEventId;
 use residence_domain::ids::PersonId;
 use residence_domain::pin::Pin;
 use residence_domain::tag::Tag as DomainTag;
@@ -22,7 +21,7 @@ use residence_domain::timeline::{
 };
 use residence_ledger::ledger::{Ledger, ReadError};
 use residence_ledger::record::{Position, StoredRecord, Timestamp};
-use residence_register::codec;
+use residence_register::{boundary, codec};
 
 use crate::state::{ApplyError, Projections, decode_record};
 
@@ -92,29 +91,13 @@ impl Records {
         let end = projections.position();
         let ledger_tag =
             codec::ledger_tag(tag).expect("the domain's tag texts are valid ledger tags");
-        let mut stored: Vec<StoredRecord> = Vec::new();
-        let mut after: Option<Position> = None;
-        loop {
-            let batch = ledger.read_by_tag(&ledger_tag, after, 10_000)?;
-            let Some(last) = batch.last().map(|record| record.record.position) else {
-                break;
-            };
-            let full = batch.len() >= 10_000;
-            stored.extend(
-                batch
-                    .into_iter()
-                    .filter(|record| record.record.position.0 < end),
-            );
-            if stored.len() > SUBJECT_RECORDS_MAX {
-                return Err(QueryError::TooManyRecords {
-                    subject: tag.to_string(),
-                });
-            }
-            if !full || last.0 >= end {
-                break;
-            }
-            after = Some(last);
-        }
+        let Some(mut stored) =
+            boundary::read_tag_at_most(ledger, &ledger_tag, end, SUBJECT_RECORDS_MAX)?
+        else {
+            return Err(QueryError::TooManyRecords {
+                subject: tag.to_string(),
+            });
+        };
         if with_mass_changes {
             for &position in &projections.models.mass_changes {
                 if position < end && !stored.iter().any(|r| r.record.position.0 == position) {
@@ -317,7 +300,7 @@ impl Projections {
                     position: record.record.position.0,
                     recorded_at_micros: record.record.recorded_at.micros(),
                 },
-                event_id: DomainEventId::from_bytes(record.record.event_id.0),
+                event_id: codec::event_id(record),
                 event,
             })?;
         }

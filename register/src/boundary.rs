@@ -38,6 +38,21 @@ pub enum HistoryError {
 /// # Errors
 /// [`ReadError`].
 pub fn read_tag(ledger: &Ledger, tag: &Tag, head: u64) -> Result<Vec<StoredRecord>, ReadError> {
+    Ok(read_tag_at_most(ledger, tag, head, usize::MAX)?
+        .expect("no tag has more than usize::MAX records"))
+}
+
+/// As [`read_tag`], stopping early with `None` once more than `max` records were found (a
+/// query's bound on one subject's history).
+///
+/// # Errors
+/// [`ReadError`].
+pub fn read_tag_at_most(
+    ledger: &Ledger,
+    tag: &Tag,
+    head: u64,
+    max: usize,
+) -> Result<Option<Vec<StoredRecord>>, ReadError> {
     let mut records = Vec::new();
     let mut after: Option<Position> = None;
     loop {
@@ -48,6 +63,9 @@ pub fn read_tag(ledger: &Ledger, tag: &Tag, head: u64) -> Result<Vec<StoredRecor
             page.into_iter()
                 .filter(|stored| stored.record.position.0 < head),
         );
+        if records.len() > max {
+            return Ok(None);
+        }
         if done || after.is_some_and(|last| last.0 + 1 >= head) {
             break;
         }
@@ -58,7 +76,7 @@ pub fn read_tag(ledger: &Ledger, tag: &Tag, head: u64) -> Result<Vec<StoredRecor
             .all(|pair| pair[0].record.position < pair[1].record.position),
         "a tag's records come in increasing position"
     );
-    Ok(records)
+    Ok(Some(records))
 }
 
 /// The ledger as a decision's history, up to (not including) position `head`.

@@ -153,9 +153,14 @@ pub fn directory_options() -> DirectoryOptions {
     DirectoryOptions::new(blinded_kinds())
 }
 
-/// The domain event id of a record's event id (the same 16 bytes).
+/// The domain event id of a stored record (the same 16 bytes).
 pub fn event_id(stored: &StoredRecord) -> DomainEventId {
-    DomainEventId::from_bytes(stored.record.event_id.0)
+    domain_event_id(stored.record.event_id)
+}
+
+/// The domain event id of a ledger event id (the same 16 bytes).
+pub fn domain_event_id(id: EventId) -> DomainEventId {
+    DomainEventId::from_bytes(id.0)
 }
 
 /// The event of a record's payload, borrowed from a decoded record view; `None` when erased.

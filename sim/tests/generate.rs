@@ -22,11 +22,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use residence_domain::command::Command;
-use residence_domain::event::Event;
-use residence_domain::event_id::EventId;
 use residence_domain::state::State;
 use residence_ledger::directory::{Create, DirectoryOptions, LedgerDirectory, verify_directory};
-use residence_ledger::record::{Payload, Position};
+use residence_ledger::record::Position;
 use residence_projections::replay_all;
 use residence_register::import::{ImportOptions, Line, import};
 use residence_sim::bench::suite::compare_statistics;
@@ -223,16 +221,8 @@ fn read_ledger(dir: &Path) -> (BTreeMap<String, u64>, State, u64) {
             *counts
                 .entry(stored.record.event_type.as_str().to_owned())
                 .or_default() += 1;
-            let Payload::Present { bytes, .. } = &stored.payload else {
-                panic!("no payload at {}", stored.record.position.0)
-            };
-            let event = Event::decode(
-                stored.record.event_type.as_str(),
-                stored.record.schema_version.into(),
-                bytes,
-            )
-            .expect("stored events decode");
-            events.push((EventId::from_bytes(stored.record.event_id.0), event));
+            let event = residence_register::codec::decode(stored).expect("stored events decode");
+            events.push((residence_register::codec::event_id(stored), event));
         }
         from += records.len() as u64;
     }

@@ -68,7 +68,13 @@ struct Dependency {
 fn packages() -> BTreeMap<String, Vec<Dependency>> {
     let root = workspace_root();
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(&root)
         .output()
         .expect("cargo runs");
@@ -223,7 +229,11 @@ fn each_rule_catches_what_it_forbids() {
     let clean = packages();
     assert!(broken_rules(&clean).is_empty());
     let cases: [(&str, Dependency, &str); 8] = [
-        ("residence-domain", dependency("tokio", None), "residence-domain depends on tokio"),
+        (
+            "residence-domain",
+            dependency("tokio", None),
+            "residence-domain depends on tokio",
+        ),
         (
             "residence-domain",
             Dependency {
@@ -232,12 +242,36 @@ fn each_rule_catches_what_it_forbids() {
             },
             "can read the clock",
         ),
-        ("residence-ledger", dependency("residence-domain", None), "the ledger knows no domain"),
-        ("residence-domain", dependency("residence-ledger", None), "residence-domain depends on residence-ledger"),
-        ("residence-api", dependency("clap", None), "residence-api depends on clap"),
-        ("residence-register", dependency("indicatif", None), "only the binary draws progress"),
-        ("residence-projections", dependency("residence-sim", None), "residence-projections depends on residence-sim"),
-        ("residence-register", dependency("residence-api", None), "residence-register depends on residence-api"),
+        (
+            "residence-ledger",
+            dependency("residence-domain", None),
+            "the ledger knows no domain",
+        ),
+        (
+            "residence-domain",
+            dependency("residence-ledger", None),
+            "residence-domain depends on residence-ledger",
+        ),
+        (
+            "residence-api",
+            dependency("clap", None),
+            "residence-api depends on clap",
+        ),
+        (
+            "residence-register",
+            dependency("indicatif", None),
+            "only the binary draws progress",
+        ),
+        (
+            "residence-projections",
+            dependency("residence-sim", None),
+            "residence-projections depends on residence-sim",
+        ),
+        (
+            "residence-register",
+            dependency("residence-api", None),
+            "residence-register depends on residence-api",
+        ),
     ];
     for (package, added, expected) in cases {
         let mut packages = packages();

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, error_chain};
-use super::queries::{page_limit, rfc3339};
+use super::params::{page_limit, rfc3339};
 use crate::access_log::{AccessEntry, AccessRecord, Purpose};
 use crate::auth::{Principal, Role};
 

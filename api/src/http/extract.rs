@@ -5,6 +5,11 @@
 //! tokens and of the access ledger; reading them out of an HTTP request needs the server's
 //! state and its error type, which would make those models import the server that imports
 //! them.
+//!
+//! A request's caller is authenticated once: the first extraction of a [`Principal`] keeps it
+//! in the request's extensions, and a later extractor that needs the caller too (the command
+//! envelope mints ids for the calling account, [`super::envelope::CommandEnvelope`]) reads it
+//! there, so both see the same caller and the token is looked up once.
 
 use std::sync::Arc;
 
@@ -24,6 +29,9 @@ impl FromRequestParts<Arc<AppState>> for Principal {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
+        }
         let header = parts
             .headers
             .get(AUTHORIZATION)
@@ -34,10 +42,12 @@ impl FromRequestParts<Arc<AppState>> for Principal {
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError::Unauthenticated)?;
-        state
+        let principal = state
             .tokens
             .authenticate(token, state.now_utc())
-            .ok_or(ApiError::Unauthenticated)
+            .ok_or(ApiError::Unauthenticated)?;
+        parts.extensions.insert(principal.clone());
+        Ok(principal)
     }
 }
 

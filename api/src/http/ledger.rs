@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::{ApiError, error_chain};
 use super::extract::Accountable;
-use super::queries::{page_limit, rfc3339};
+use super::params::{page_limit, rfc3339};
 use crate::auth::Role;
 
 /// Who may read records and inclusion proofs.

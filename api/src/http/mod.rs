@@ -11,17 +11,23 @@
 //! queries answer from memory and `min_position` gives read-your-writes. Commands never read
 //! projections to decide: they fold their own tags from the ledger (see `residence_register`).
 //!
-//! Routes live with their handlers: [`commands`], [`queries`], [`ledger`], [`access`],
-//! [`docs`] and [`metrics`] each contribute a `routes()`; the OpenAPI document lists them all.
+//! Routes live with their handlers: [`commands`], [`queries`], [`statistics`], [`ledger`],
+//! [`access`], [`docs`] and [`metrics`] each contribute a `routes()`; the OpenAPI document lists
+//! them all. What several of them share has a module of its own, which imports no endpoint
+//! module: [`params`] (query parameters and JSON answers), [`envelope`] (a command request's
+//! body), [`extract`] (who calls and why) and [`error`].
 
 pub mod access;
 pub mod commands;
 pub mod docs;
+pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod ledger;
 pub mod metrics;
+pub mod params;
 pub mod queries;
+pub mod statistics;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -330,6 +336,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .merge(commands::routes())
         .merge(queries::routes())
+        .merge(statistics::routes())
         .merge(ledger::routes())
         .merge(access::routes())
         .merge(docs::routes())

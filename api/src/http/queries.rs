@@ -1,5 +1,5 @@
-//! The query endpoints: a person's residence on a date as known at a point of the ledger, their
-//! history, a household book, the people registered at a unit, and population statistics.
+//! The query endpoints that read personal data: a person's residence on a date as known at a
+//! point of the ledger, their history, a household book, and the people registered at a unit.
 //!
 //! Why two time axes on the wire: a court asks "where was this person registered on that date,
 //! and what did the register know then?". `on=YYYY-MM-DD` picks the valid-time date (default:
@@ -8,10 +8,11 @@
 //! the default is everything the projections have folded. Every answer names the state of
 //! knowledge it rests on (`as_known_at.position`), so the same question can be asked again
 //! later and gets the same answer, and every residence names the ledger records (positions and
-//! event ids) that opened and closed it, for inclusion proofs.
+//! event ids) that opened and closed it, for inclusion proofs. How the parameters are read is
+//! shared with the other endpoints ([`super::params`]).
 //!
-//! Why the access log comes first: every endpoint here except the statistics reads personal
-//! data, so it takes the [`Accountable`] extractor (a token and an `X-Purpose`) and awaits
+//! Why the access log comes first: every endpoint here reads personal data, so it takes the
+//! [`Accountable`] extractor (a token and an `X-Purpose`) and awaits
 //! [`crate::access_log::AccessLog::record`] after the answer is computed and before the response
 //! is built; when the entry cannot be made durable the caller gets 503 and no data. A question
 //! whose answer is "not found" discloses no one's data and is not logged.
@@ -23,27 +24,17 @@
 //! (any person: an officer registering a newcomer must see where they come from), supervisors,
 //! courts and auditors; the people at a unit by officers and supervisors within their
 //! jurisdiction, courts and auditors everywhere. Administrators and the population database's
-//! feed read no personal data. Statistics are not personal data: any role may read them.
-//!
-//! Statistics are cached: counting the population is a scan of every person (about 0.2 s per
-//! million), so the counts of a date are kept with the projection position they were counted
-//! at and served while no record was folded since, or for at most [`STATISTICS_REFRESH`] after
-//! that while one recount runs in the background. The answer names its position;
-//! `min_position` forces a recount that includes it. The JSON bodies are cached too, so a
-//! cached answer costs a lookup.
+//! feed read no personal data. Population counts are not personal data: they are served apart
+//! ([`super::statistics`]).
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::Router;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use axum::{Extension, Router};
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::NaiveDate;
 use residence_domain::address::{Address, PersonName, StreetLine};
 use residence_domain::event::{
     AbsenceClause, DeletionGround, Membership, NotifierKind, PermanentBasis, PlaceText,
@@ -55,17 +46,19 @@ use residence_domain::relationship::Relationship;
 use residence_domain::timeline::{
     AsKnown, Basis, EndReason, Interval, IntervalKind, Origin, Residence,
 };
-use residence_domain::units::{ProvinceCode, Scheme, UnitCode, UnitRef, registry};
+use residence_domain::units::{UnitRef, registry};
 use residence_ledger::record::Timestamp;
-use residence_projections::person::{QueryError, RecordInfo};
-use residence_projections::population::{CommuneCounts, Counts, Population, ProvinceCounts};
+use residence_projections::person::RecordInfo;
 use residence_projections::residence::SpanKind;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::error::{ApiError, error_chain};
+use super::error::ApiError;
 use super::extract::Accountable;
-use crate::auth::{Principal, Role};
+use super::params::{
+    AsKnownAt, AsKnownView, json_response, page_limit, parse_pin, parse_unit, query_failed, rfc3339,
+};
+use crate::auth::Role;
 
 /// Who may read one person's or one household's data.
 const PERSON_READERS: [Role; 4] = [Role::Officer, Role::Supervisor, Role::Auditor, Role::Court];
@@ -74,12 +67,6 @@ const PERSON_READERS: [Role; 4] = [Role::Officer, Role::Supervisor, Role::Audito
 const REGISTER_READERS: [Role; 4] = [Role::Officer, Role::Supervisor, Role::Auditor, Role::Court];
 /// The people returned by one page of a register when `limit` is not given.
 const RESIDENTS_PAGE_DEFAULT: u64 = 200;
-/// How long cached statistics may trail the projections while a recount runs.
-pub const STATISTICS_REFRESH: Duration = Duration::from_secs(1);
-/// The most dates whose counts are kept.
-const STATISTICS_DATES_MAX: usize = 8;
-/// The most response bodies kept.
-const STATISTICS_BODIES_MAX: usize = 256;
 
 /// The routes of this module.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -88,201 +75,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/persons/{pin}/history", get(history))
         .route("/v1/households/{household}/book", get(book))
         .route("/v1/units/{unit}/residents", get(residents))
-        .route("/v1/statistics/population", get(statistics))
-        .layer(Extension(Arc::new(StatisticsCache::default())))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shared pieces (also used by the ledger and access-log endpoints).
-
-/// A ledger time as RFC 3339 with microseconds, UTC (`2026-11-27T03:00:00.000000Z`).
-pub(crate) fn rfc3339(time: Timestamp) -> String {
-    time.to_datetime()
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// A JSON response, as `axum::Json` answers (the same bytes and headers, the same 500 when the
-/// body does not serialise), written into a buffer sized for a typical answer at once rather
-/// than grown from 128 bytes.
-pub(crate) fn json_response<T: Serialize>(body: &T) -> Response {
-    let mut bytes = Vec::with_capacity(4096);
-    match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-        Err(error) => (
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            error.to_string(),
-        )
-            .into_response(),
-    }
-}
-
-/// Checks a page size: `None` gives `default`; 0 or more than `max` is refused.
-///
-/// # Errors
-/// [`ApiError::BadRequest`] naming the limit.
-pub(crate) fn page_limit(limit: Option<u64>, default: u64, max: u64) -> Result<u64, ApiError> {
-    match limit {
-        None => Ok(default),
-        Some(limit) if (1..=max).contains(&limit) => Ok(limit),
-        Some(limit) => Err(ApiError::BadRequest(format!(
-            "limit must be 1 to {max}, got {limit}"
-        ))),
-    }
-}
-
-/// Which state of knowledge a question is asked against (`as_known_at=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AsKnownAt {
-    /// Everything the projections have folded.
-    Head,
-    /// The records up to and including this position.
-    Position(u64),
-    /// The records recorded at or before this time.
-    Time(DateTime<Utc>),
-}
-
-impl AsKnownAt {
-    /// Parses `as_known_at`: digits are a position, anything else an RFC 3339 time not after
-    /// `now`.
-    ///
-    /// # Errors
-    /// [`ApiError::BadRequest`].
-    pub(crate) fn parse(text: Option<&str>, now: DateTime<Utc>) -> Result<AsKnownAt, ApiError> {
-        let Some(text) = text.map(str::trim) else {
-            return Ok(AsKnownAt::Head);
-        };
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            return text.parse().map(AsKnownAt::Position).map_err(|_| {
-                ApiError::BadRequest("as_known_at is not a ledger position".to_owned())
-            });
-        }
-        let time = DateTime::parse_from_rfc3339(text)
-            .map_err(|_| {
-                ApiError::BadRequest(
-                    "as_known_at must be a ledger position or an RFC 3339 time".to_owned(),
-                )
-            })?
-            .with_timezone(&Utc);
-        if time > now {
-            return Err(ApiError::BadRequest(
-                "as_known_at is in the future: nothing is known there yet".to_owned(),
-            ));
-        }
-        Ok(AsKnownAt::Time(time))
-    }
-
-    /// The domain's form.
-    fn domain(self) -> AsKnown {
-        match self {
-            AsKnownAt::Head => AsKnown::Now,
-            AsKnownAt::Position(position) => AsKnown::AtPosition(position),
-            AsKnownAt::Time(time) => AsKnown::AtTime(time.timestamp_micros()),
-        }
-    }
-
-    /// The state of knowledge as answered, `folded` being the projections' position.
-    fn view(self, folded: u64) -> AsKnownView {
-        match self {
-            AsKnownAt::Head => AsKnownView {
-                position: folded.checked_sub(1),
-                time: None,
-            },
-            AsKnownAt::Position(position) => AsKnownView {
-                position: Some(position),
-                time: None,
-            },
-            AsKnownAt::Time(time) => AsKnownView {
-                position: None,
-                time: Some(time.to_rfc3339_opts(SecondsFormat::Micros, true)),
-            },
-        }
-    }
-
-    /// The parameter for the access log.
-    fn detail(self) -> String {
-        match self {
-            AsKnownAt::Head => "now".to_owned(),
-            AsKnownAt::Position(position) => format!("position {position}"),
-            AsKnownAt::Time(time) => time.to_rfc3339_opts(SecondsFormat::Micros, true),
-        }
-    }
-
-    /// Waits until the projections can answer it: a position must be folded; a time needs every
-    /// record durable now (a record recorded before it may still be in flight to the follower).
-    async fn settle(self, state: &AppState) -> Result<(), ApiError> {
-        match self {
-            AsKnownAt::Head => Ok(()),
-            AsKnownAt::Position(position) => {
-                let size = state.ledger.head().size;
-                if position >= size {
-                    return Err(ApiError::BadRequest(format!(
-                        "as_known_at {position} is beyond the ledger's head ({size} records)"
-                    )));
-                }
-                state.wait_visible(Some(position)).await
-            }
-            AsKnownAt::Time(_) => {
-                let size = state.ledger.head().size;
-                state.wait_visible(size.checked_sub(1)).await
-            }
-        }
-    }
-}
-
-/// The state of knowledge an answer rests on: `position` is the last ledger record it includes
-/// (give it back as `as_known_at` to ask the same question again), or the `time` asked about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AsKnownView {
-    /// The last record included.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub position: Option<u64>,
-    /// The recording time asked about (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time: Option<String>,
-}
-
-fn query_failed(error: QueryError) -> ApiError {
-    match error {
-        QueryError::UnknownPerson(_) => {
-            ApiError::NotFound("the person is not in the register".to_owned())
-        }
-        QueryError::UnknownHousehold(_) => {
-            ApiError::NotFound("no such household in the register".to_owned())
-        }
-        QueryError::Read(_) => {
-            tracing::error!(error = %error_chain(&error), "a query could not read the ledger");
-            ApiError::Unavailable
-        }
-        QueryError::TooManyRecords { .. } | QueryError::Decode(_) | QueryError::Timeline(_) => {
-            tracing::error!(error = %error_chain(&error), "a query failed");
-            ApiError::Internal
-        }
-    }
-}
-
-fn parse_pin(text: &str) -> Result<Pin, ApiError> {
-    // The error never echoes the text: it may be someone's PIN.
-    text.parse::<Pin>()
-        .map_err(|error| ApiError::BadRequest(error.to_string()))
-}
-
-/// Parses a unit as in paths and filters: `2025:00004`, `legacy:00001`, or a bare five-digit
-/// code of the 2025 map; a code the map does not have is not found.
-fn parse_unit(text: &str) -> Result<UnitRef, ApiError> {
-    let unit = if text.contains(':') {
-        text.parse::<UnitRef>()
-    } else {
-        text.parse::<UnitCode>().map(UnitRef::y2025)
-    }
-    .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    if registry().get(unit).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "{unit} is not a unit of the administrative map"
-        )));
-    }
-    Ok(unit)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,7 +245,12 @@ fn kind_name(kind: IntervalKind) -> &'static str {
     }
 }
 
-/// One residence fact as shown on the date asked about.
+/// One residence fact: what a person's residence on a date shows of each fact holding then,
+/// and what each interval of a history starts with (flattened into [`IntervalView`], whose
+/// members continue after these).
+///
+/// Declared once for both answers so that a fact reads the same wherever it is shown; the two
+/// differ only in the moment the address and household are taken at, said per member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResidenceView {
     /// `permanent`, `temporary`, `current_residence`, `absence` or `stay`.
@@ -466,13 +263,15 @@ pub struct ResidenceView {
     pub until: Option<NaiveDate>,
     /// Why it ends, when it ends.
     pub end_reason: Option<EndReasonView>,
-    /// The address valid on the date, under the unit valid on the date (`null` for an absence).
+    /// On a date: the address valid on the date, under the unit valid on the date; in a
+    /// history: the address as registered (`null` for an absence).
     pub address: Option<AddressView>,
     /// The 2025 unit the address is in today.
     pub today_unit: Option<UnitView>,
     /// The dwelling.
     pub dwelling: Option<DwellingId>,
-    /// The household and relationship to its head on the date.
+    /// The household and relationship to its head: on the date, or in a history on the
+    /// interval's first day.
     pub household: Option<Membership>,
     /// On what it rests.
     pub basis: BasisView,
@@ -483,6 +282,7 @@ pub struct ResidenceView {
 }
 
 impl ResidenceView {
+    /// A fact as shown on the date asked about.
     fn of(residence: &Residence) -> ResidenceView {
         ResidenceView {
             kind: kind_name(residence.kind),
@@ -497,6 +297,25 @@ impl ResidenceView {
             basis: BasisView::of(&residence.basis),
             opened_by: OriginView::of(&residence.opened_by),
             closed_by: residence.closed_by.as_ref().map(OriginView::of),
+        }
+    }
+
+    /// An interval's fact as registered: its address as registered, its household on its
+    /// first day (what changes later is in its segments).
+    fn of_interval(interval: &Interval) -> ResidenceView {
+        ResidenceView {
+            kind: kind_name(interval.kind),
+            start: interval.start,
+            end: interval.end,
+            until: interval.until,
+            end_reason: interval.end_reason.map(EndReasonView::of),
+            address: interval.address.as_ref().map(AddressView::of),
+            today_unit: interval.today_unit().map(UnitView::of),
+            dwelling: interval.dwelling,
+            household: interval.membership.clone(),
+            basis: BasisView::of(&interval.basis),
+            opened_by: OriginView::of(&interval.opened_by),
+            closed_by: interval.closed_by.as_ref().map(OriginView::of),
         }
     }
 }
@@ -674,33 +493,13 @@ pub struct SegmentView {
     pub household: Option<Membership>,
 }
 
-/// One interval of residence on the valid-time axis.
+/// One interval of residence on the valid-time axis: the members of [`ResidenceView`] (the
+/// fact as registered) followed by its extension and its segments, in one flat object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IntervalView {
-    /// `permanent`, `temporary`, `current_residence`, `absence` or `stay`.
-    pub kind: &'static str,
-    /// Its first day.
-    pub start: NaiveDate,
-    /// The first day it no longer holds (`null` while open).
-    pub end: Option<NaiveDate>,
-    /// The last day of its term, if it has one.
-    pub until: Option<NaiveDate>,
-    /// Why it ends, when it ends.
-    pub end_reason: Option<EndReasonView>,
-    /// The address as registered (`null` for an absence).
-    pub address: Option<AddressView>,
-    /// The 2025 unit the address is in today.
-    pub today_unit: Option<UnitView>,
-    /// The dwelling.
-    pub dwelling: Option<DwellingId>,
-    /// The household and relationship on its first day.
-    pub household: Option<Membership>,
-    /// On what it rests.
-    pub basis: BasisView,
-    /// The event that opened it.
-    pub opened_by: OriginView,
-    /// The event that closed it.
-    pub closed_by: Option<OriginView>,
+    /// The fact as registered: the address as registered, the household on its first day.
+    #[serde(flatten)]
+    pub fact: ResidenceView,
     /// The latest extension of its term.
     pub extended_by: Option<OriginView>,
     /// The interval cut where what it shows changes (recoding, the reorganisation, household).
@@ -710,18 +509,7 @@ pub struct IntervalView {
 impl IntervalView {
     fn of(interval: &Interval) -> IntervalView {
         IntervalView {
-            kind: kind_name(interval.kind),
-            start: interval.start,
-            end: interval.end,
-            until: interval.until,
-            end_reason: interval.end_reason.map(EndReasonView::of),
-            address: interval.address.as_ref().map(AddressView::of),
-            today_unit: interval.today_unit().map(UnitView::of),
-            dwelling: interval.dwelling,
-            household: interval.membership.clone(),
-            basis: BasisView::of(&interval.basis),
-            opened_by: OriginView::of(&interval.opened_by),
-            closed_by: interval.closed_by.as_ref().map(OriginView::of),
+            fact: ResidenceView::of_interval(interval),
             extended_by: interval.extended_by.as_ref().map(OriginView::of),
             segments: interval
                 .segments()
@@ -1186,523 +974,104 @@ async fn residents(
     Ok(json_response(&body))
 }
 
-// ---------------------------------------------------------------------------------------------
-// GET /v1/statistics/population
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StatisticsQuery {
-    on: Option<NaiveDate>,
-    unit: Option<String>,
-    province: Option<String>,
-    min_position: Option<u64>,
-}
-
-/// What part of the counts is asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Scope {
-    /// The whole country by province.
-    All,
-    /// One province of the 2025 map, by commune.
-    Province(ProvinceCode),
-    /// One commune or ward.
-    Unit(UnitRef),
-}
-
-impl Scope {
-    fn parse(unit: Option<&str>, province: Option<&str>) -> Result<Scope, ApiError> {
-        match (unit, province) {
-            (None, None) => Ok(Scope::All),
-            (Some(unit), None) => parse_unit(unit).map(Scope::Unit),
-            (None, Some(province)) => {
-                let code: ProvinceCode = province.parse().map_err(
-                    |error: residence_domain::units::UnitParseError| {
-                        ApiError::BadRequest(error.to_string())
-                    },
-                )?;
-                if registry().province_name(Scheme::Y2025, code).is_none() {
-                    return Err(ApiError::NotFound(format!(
-                        "{code} is not a province of the 2025 map"
-                    )));
-                }
-                Ok(Scope::Province(code))
-            }
-            (Some(_), Some(_)) => Err(ApiError::BadRequest(
-                "give unit or province, not both".to_owned(),
-            )),
-        }
-    }
-
-    fn text(self) -> String {
-        match self {
-            Scope::All => "all".to_owned(),
-            Scope::Province(code) => format!("province:{code}"),
-            Scope::Unit(unit) => format!("unit:{unit}"),
-        }
-    }
-}
-
-/// Counts of people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct CountsView {
-    /// With a permanent registration holding on the date.
-    pub permanent: u64,
-    /// With a temporary registration holding on the date.
-    pub temporary: u64,
-    /// With a declared temporary absence holding on the date.
-    pub absent: u64,
-}
-
-impl From<Counts> for CountsView {
-    fn from(counts: Counts) -> CountsView {
-        CountsView {
-            permanent: counts.permanent,
-            temporary: counts.temporary,
-            absent: counts.absent,
-        }
-    }
-}
-
-/// Counts of one province.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProvinceCountsView {
-    /// The map it belongs to (`legacy` or `2025`).
-    pub scheme: Scheme,
-    /// Its code.
-    pub province: ProvinceCode,
-    /// Its name.
-    pub name: Option<&'static str>,
-    /// The counts.
-    pub counts: CountsView,
-}
-
-impl ProvinceCountsView {
-    fn of(row: &ProvinceCounts) -> ProvinceCountsView {
-        ProvinceCountsView {
-            scheme: row.scheme,
-            province: row.province,
-            name: row.name,
-            counts: row.counts.into(),
-        }
-    }
-}
-
-/// Counts of one commune or ward.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommuneCountsView {
-    /// The unit.
-    pub unit: UnitRef,
-    /// Its full name.
-    pub name: Option<String>,
-    /// The counts.
-    pub counts: CountsView,
-}
-
-impl CommuneCountsView {
-    fn of(row: &CommuneCounts) -> CommuneCountsView {
-        CommuneCountsView {
-            unit: row.unit,
-            name: row.name.clone(),
-            counts: row.counts.into(),
-        }
-    }
-}
-
-/// The population statistics of one scope on one date, as known at one position.
-///
-/// Every scope has `on`, `as_known_at` and `scope`; `all` adds `totals`, `absent_unplaced`,
-/// `provinces` (under the map valid on the date) and `today_provinces` (under the 2025 map);
-/// `province:NN` adds `province` (its totals under today's units), `communes` (the units shown
-/// on the date that lie in it today) and `today_communes`; `unit:…` adds `unit`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StatisticsBody {
-    /// The date counted.
-    pub on: NaiveDate,
-    /// The state of knowledge of the counts.
-    pub as_known_at: AsKnownView,
-    /// `all`, `province:NN` or `unit:<scheme>:<code>`.
-    pub scope: String,
-    /// Everyone counted (scope `all`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub totals: Option<CountsView>,
-    /// Absences of people registered nowhere on the date (scope `all`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub absent_unplaced: Option<u64>,
-    /// By province of the map valid on the date (scope `all`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provinces: Option<Vec<ProvinceCountsView>>,
-    /// By today's (2025) province (scope `all`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub today_provinces: Option<Vec<ProvinceCountsView>>,
-    /// The province's counts under today's units (scope `province`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub province: Option<ProvinceCountsView>,
-    /// The units shown on the date that lie in the province today (scope `province`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub communes: Option<Vec<CommuneCountsView>>,
-    /// The province's 2025 communes (scope `province`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub today_communes: Option<Vec<CommuneCountsView>>,
-    /// The unit's counts (scope `unit`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit: Option<UnitCountsView>,
-}
-
-/// The counts of one unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnitCountsView {
-    /// The unit.
-    pub unit: UnitRef,
-    /// Its full name.
-    pub name: Option<String>,
-    /// The people counted under it on the date (zero when it is not a unit of the map valid
-    /// on the date).
-    pub counts: CountsView,
-    /// The people whose address is in it today (2025 units only).
-    pub today_counts: Option<CountsView>,
-}
-
-/// The 2025 province of a row's unit.
-fn province_today(row: &CommuneCounts) -> Option<ProvinceCode> {
-    match row.unit.scheme {
-        Scheme::Y2025 => row.province,
-        Scheme::Legacy => registry().province_successor(row.province?),
-    }
-}
-
-fn statistics_body(population: &Population, position: u64, scope: Scope) -> StatisticsBody {
-    let mut body = StatisticsBody {
-        on: population.date,
-        as_known_at: AsKnownAt::Head.view(position),
-        scope: scope.text(),
-        totals: None,
-        absent_unplaced: None,
-        provinces: None,
-        today_provinces: None,
-        province: None,
-        communes: None,
-        today_communes: None,
-        unit: None,
-    };
-    match scope {
-        Scope::All => {
-            body.totals = Some(population.totals.into());
-            body.absent_unplaced = Some(population.absent_unplaced);
-            body.provinces = Some(
-                population
-                    .provinces
-                    .iter()
-                    .map(ProvinceCountsView::of)
-                    .collect(),
-            );
-            body.today_provinces = Some(
-                population
-                    .today_provinces
-                    .iter()
-                    .map(ProvinceCountsView::of)
-                    .collect(),
-            );
-        }
-        Scope::Province(code) => {
-            body.province = Some(
-                population
-                    .today_provinces
-                    .iter()
-                    .find(|row| row.province == code)
-                    .map_or_else(
-                        || ProvinceCountsView {
-                            scheme: Scheme::Y2025,
-                            province: code,
-                            name: registry().province_name(Scheme::Y2025, code),
-                            counts: Counts::default().into(),
-                        },
-                        ProvinceCountsView::of,
-                    ),
-            );
-            body.communes = Some(
-                population
-                    .communes
-                    .iter()
-                    .filter(|row| province_today(row) == Some(code))
-                    .map(CommuneCountsView::of)
-                    .collect(),
-            );
-            body.today_communes = Some(
-                population
-                    .today_communes
-                    .iter()
-                    .filter(|row| row.province == Some(code))
-                    .map(CommuneCountsView::of)
-                    .collect(),
-            );
-        }
-        Scope::Unit(unit) => {
-            let counts = population
-                .communes
-                .iter()
-                .find(|row| row.unit == unit)
-                .map_or_else(Counts::default, |row| row.counts);
-            let today_counts = (unit.scheme == Scheme::Y2025).then(|| {
-                population
-                    .today_communes
-                    .iter()
-                    .find(|row| row.unit == unit)
-                    .map_or_else(Counts::default, |row| row.counts)
-                    .into()
-            });
-            body.unit = Some(UnitCountsView {
-                unit,
-                name: registry().full_name(unit),
-                counts: counts.into(),
-                today_counts,
-            });
-        }
-    }
-    body
-}
-
-/// The population of one date, counted at one projection position.
-#[derive(Debug)]
-struct Counted {
-    /// The projections' position (records folded) when counted.
-    position: u64,
-    /// When it was counted.
-    at: Instant,
-    /// The counts.
-    population: Population,
-}
-
-/// Cached population counts and response bodies (see the module documentation).
-#[derive(Debug, Default)]
-pub struct StatisticsCache {
-    populations: Mutex<HashMap<NaiveDate, Arc<Counted>>>,
-    bodies: Mutex<HashMap<(NaiveDate, Scope), (u64, Bytes)>>,
-    /// Held while counting, so that one count runs at a time.
-    counting: tokio::sync::Mutex<()>,
-    /// Dates with a background recount in flight.
-    refreshing: Mutex<HashSet<NaiveDate>>,
-}
-
-impl StatisticsCache {
-    fn cached(&self, date: NaiveDate) -> Option<Arc<Counted>> {
-        self.populations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&date)
-            .cloned()
-    }
-
-    fn store(&self, date: NaiveDate, counted: Arc<Counted>) {
-        let mut populations = self
-            .populations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if populations.len() >= STATISTICS_DATES_MAX && !populations.contains_key(&date) {
-            // Evict the oldest count: dates are the caller's choice, memory is not.
-            if let Some(oldest) = populations
-                .iter()
-                .min_by_key(|(_, counted)| counted.at)
-                .map(|(date, _)| *date)
-            {
-                populations.remove(&oldest);
-            }
-        }
-        let newer = populations
-            .get(&date)
-            .is_none_or(|old| old.position <= counted.position);
-        if newer {
-            populations.insert(date, counted);
-        }
-    }
-
-    /// Counts the population of `date` now.
-    async fn count(state: &Arc<AppState>, date: NaiveDate) -> Result<Arc<Counted>, ApiError> {
-        let state = Arc::clone(state);
-        tokio::task::spawn_blocking(move || {
-            let projections = state.projections.read();
-            Arc::new(Counted {
-                position: projections.position(),
-                at: Instant::now(),
-                population: projections.population_on(date),
-            })
-        })
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "counting the population failed");
-            ApiError::Internal
-        })
-    }
-
-    /// The counts of `date` including at least `needed` folded records.
-    async fn population(
-        self: &Arc<Self>,
-        state: &Arc<AppState>,
-        date: NaiveDate,
-        needed: u64,
-    ) -> Result<Arc<Counted>, ApiError> {
-        if let Some(counted) = self.cached(date)
-            && counted.position >= needed
-        {
-            if counted.position < state.projections.position()
-                && counted.at.elapsed() >= STATISTICS_REFRESH
-            {
-                self.refresh(state, date);
-            }
-            return Ok(counted);
-        }
-        let _counting = self.counting.lock().await;
-        if let Some(counted) = self.cached(date)
-            && counted.position >= needed
-        {
-            return Ok(counted);
-        }
-        let counted = StatisticsCache::count(state, date).await?;
-        self.store(date, Arc::clone(&counted));
-        Ok(counted)
-    }
-
-    /// Recounts `date` in the background unless a recount is already running.
-    fn refresh(self: &Arc<Self>, state: &Arc<AppState>, date: NaiveDate) {
-        {
-            let mut refreshing = self
-                .refreshing
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if !refreshing.insert(date) {
-                return;
-            }
-        }
-        let cache = Arc::clone(self);
-        let state = Arc::clone(state);
-        tokio::spawn(async move {
-            {
-                let _counting = cache.counting.lock().await;
-                match StatisticsCache::count(&state, date).await {
-                    Ok(counted) => cache.store(date, counted),
-                    Err(error) => tracing::error!(%error, "recounting the population failed"),
-                }
-            }
-            cache
-                .refreshing
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&date);
-        });
-    }
-
-    /// The JSON body of `scope` on `date` from `counted`, built once per count.
-    fn body(&self, counted: &Counted, scope: Scope) -> Result<Bytes, ApiError> {
-        let key = (counted.population.date, scope);
-        if let Some((position, bytes)) = self
-            .bodies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-            && *position == counted.position
-        {
-            return Ok(bytes.clone());
-        }
-        let body = statistics_body(&counted.population, counted.position, scope);
-        let bytes = Bytes::from(serde_json::to_vec(&body).map_err(|error| {
-            tracing::error!(%error, "statistics do not serialise");
-            ApiError::Internal
-        })?);
-        let mut bodies = self.bodies.lock().unwrap_or_else(PoisonError::into_inner);
-        if bodies.len() >= STATISTICS_BODIES_MAX {
-            bodies.clear();
-        }
-        bodies.insert(key, (counted.position, bytes.clone()));
-        Ok(bytes)
-    }
-}
-
-async fn statistics(
-    State(state): State<Arc<AppState>>,
-    Extension(cache): Extension<Arc<StatisticsCache>>,
-    // Any role: counts are not personal data, but a token is still required.
-    _caller: Principal,
-    query: Result<Query<StatisticsQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(query) = query?;
-    let scope = Scope::parse(query.unit.as_deref(), query.province.as_deref())?;
-    state.wait_visible(query.min_position).await?;
-    let needed = query.min_position.map_or(0, |position| position + 1);
-    let on = query.on.unwrap_or_else(|| state.today());
-    let counted = cache.population(&state, on, needed).await?;
-    let bytes = cache.body(&counted, scope)?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn now() -> DateTime<Utc> {
-        "2026-11-27T03:00:00Z".parse().unwrap()
-    }
-
-    #[test]
-    fn as_known_at_is_a_position_or_a_past_time() {
-        assert_eq!(AsKnownAt::parse(None, now()).unwrap(), AsKnownAt::Head);
-        assert_eq!(
-            AsKnownAt::parse(Some("12"), now()).unwrap(),
-            AsKnownAt::Position(12)
-        );
-        assert_eq!(
-            AsKnownAt::parse(Some("2026-11-27T09:00:00+07:00"), now()).unwrap(),
-            AsKnownAt::Time("2026-11-27T02:00:00Z".parse().unwrap())
-        );
-        for bad in ["", "yesterday", "-1", "2026-11-27", "2026-11-28T00:00:00Z"] {
-            assert!(
-                matches!(
-                    AsKnownAt::parse(Some(bad), now()),
-                    Err(ApiError::BadRequest(_))
-                ),
-                "{bad:?}"
-            );
+    /// A fact with every member given, for the wire-format checks.
+    fn fact() -> ResidenceView {
+        let origin = |position: u64| OriginView {
+            position,
+            recorded_at: "2026-11-27T03:00:00.000000Z".to_owned(),
+            event_id: "2763a7fda97f367b713e5f1b237f304b".to_owned(),
+            corrected_by: None,
+        };
+        let address = AddressView {
+            unit: "2025:00004".parse().unwrap(),
+            unit_name: Some("Phường Ba Đình, Thành phố Hà Nội".to_owned()),
+            street: serde_json::from_value(serde_json::json!("Số 12 phố Trúc Bạch")).unwrap(),
+        };
+        ResidenceView {
+            kind: "temporary",
+            start: "2026-10-01".parse().unwrap(),
+            end: Some("2027-10-01".parse().unwrap()),
+            until: Some("2027-09-30".parse().unwrap()),
+            end_reason: Some(EndReasonView::of(EndReason::TermEnded)),
+            address: Some(address),
+            today_unit: Some(UnitView::of("2025:00004".parse().unwrap())),
+            dwelling: Some(serde_json::from_value(serde_json::json!("0000000000000200")).unwrap()),
+            household: Some(
+                serde_json::from_value(
+                    serde_json::json!({"household": "0000000000000010", "relationship": "VO"}),
+                )
+                .unwrap(),
+            ),
+            basis: BasisView::of(&Basis::Temporary),
+            opened_by: origin(7),
+            closed_by: Some(origin(9)),
         }
     }
 
     #[test]
-    fn the_state_of_knowledge_names_the_last_record_included() {
-        assert_eq!(AsKnownAt::Head.view(0).position, None);
-        assert_eq!(AsKnownAt::Head.view(7).position, Some(6));
-        assert_eq!(AsKnownAt::Position(3).view(7).position, Some(3));
-    }
-
-    #[test]
-    fn page_limits_are_bounded() {
-        assert_eq!(page_limit(None, 200, 1000).unwrap(), 200);
-        assert_eq!(page_limit(Some(1000), 200, 1000).unwrap(), 1000);
-        assert!(matches!(
-            page_limit(Some(0), 200, 1000),
-            Err(ApiError::BadRequest(_))
-        ));
-        assert!(matches!(
-            page_limit(Some(1001), 200, 1000),
-            Err(ApiError::BadRequest(_))
-        ));
-    }
-
-    #[test]
-    fn units_parse_on_either_map_and_must_exist() {
+    fn an_interval_is_written_as_the_flat_object_it_always_was() {
+        // The members of an interval as they were declared before an interval shared the
+        // fact's members: the same names in the same order, in one object.
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            kind: &'a str,
+            start: NaiveDate,
+            end: Option<NaiveDate>,
+            until: Option<NaiveDate>,
+            end_reason: &'a Option<EndReasonView>,
+            address: &'a Option<AddressView>,
+            today_unit: &'a Option<UnitView>,
+            dwelling: Option<DwellingId>,
+            household: &'a Option<Membership>,
+            basis: &'a BasisView,
+            opened_by: &'a OriginView,
+            closed_by: &'a Option<OriginView>,
+            extended_by: &'a Option<OriginView>,
+            segments: &'a [SegmentView],
+        }
+        let fact = fact();
+        let interval = IntervalView {
+            fact: fact.clone(),
+            extended_by: Some(fact.opened_by.clone()),
+            segments: vec![SegmentView {
+                from: fact.start,
+                to: fact.end,
+                address: fact.address.clone(),
+                household: fact.household.clone(),
+            }],
+        };
+        let flat = Flat {
+            kind: fact.kind,
+            start: fact.start,
+            end: fact.end,
+            until: fact.until,
+            end_reason: &fact.end_reason,
+            address: &fact.address,
+            today_unit: &fact.today_unit,
+            dwelling: fact.dwelling,
+            household: &fact.household,
+            basis: &fact.basis,
+            opened_by: &fact.opened_by,
+            closed_by: &fact.closed_by,
+            extended_by: &interval.extended_by,
+            segments: &interval.segments,
+        };
         assert_eq!(
-            parse_unit("2025:00004").unwrap(),
-            UnitRef::y2025(UnitCode::new(4).unwrap())
+            serde_json::to_string(&interval).unwrap(),
+            serde_json::to_string(&flat).unwrap()
         );
-        assert_eq!(
-            parse_unit("00004").unwrap(),
-            UnitRef::y2025(UnitCode::new(4).unwrap())
-        );
-        assert_eq!(
-            parse_unit("legacy:00001").unwrap(),
-            UnitRef::legacy(UnitCode::new(1).unwrap())
-        );
-        assert!(matches!(parse_unit("2025:4"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(
-            parse_unit("2025:99998"),
-            Err(ApiError::NotFound(_))
-        ));
+        // A residence on a date is the fact's members alone, in the same order.
+        let text = serde_json::to_string(&fact).unwrap();
+        let flat_text = serde_json::to_string(&flat).unwrap();
+        let shared = flat_text
+            .split_once(",\"extended_by\"")
+            .map(|(fact, _)| format!("{fact}}}"))
+            .unwrap();
+        assert_eq!(text, shared);
     }
 
     #[test]

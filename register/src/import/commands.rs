@@ -48,7 +48,6 @@ use std::path::{Path, PathBuf};
 
 use residence_domain::command::Command;
 use residence_domain::context::{Actor, Context};
-use residence_domain::event_id::EventId as DomainEventId;
 use residence_ledger::checkpoint::SignedNote;
 use residence_ledger::clock::ClockMode;
 use residence_ledger::directory::{Create, DirectoryError, DirectoryOptions, LedgerDirectory};
@@ -867,7 +866,7 @@ fn record(
                     records.push(record);
                 }
                 for (index, event) in decision.events.into_iter().enumerate() {
-                    engine.append(DomainEventId::from_bytes(ids.event_id(index).0), event);
+                    engine.append(codec::domain_event_id(ids.event_id(index)), event);
                 }
                 report.recorded += 1;
                 batch.requests.push(AppendRequest {

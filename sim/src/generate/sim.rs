@@ -35,7 +35,6 @@ use residence_domain::event::{
     IdentityDocument, MemberRelationship, NotifierKind, PermanentBasis, PinReassignmentReason,
     PlaceText, Reason, RecodingCause, RegistrationKind,
 };
-use residence_domain::event_id::EventId as DomainEventId;
 use residence_domain::grounds::{PermanentDeletionGround, TemporaryDeletionGround};
 use residence_domain::ids::CertificateId;
 use residence_domain::pin::Sex;
@@ -53,6 +52,7 @@ use super::pins::PinBook;
 use super::places::{self, Places, Trip};
 use super::population::{Ix, Model, Person, dwelling_id, household_id, person_id};
 use super::stats::Counters;
+use residence_register::codec;
 use residence_register::import::Line;
 use residence_register::import::time::{
     OFFICE_SPAN_MICROS, minus_days, office_opens, plus_days, plus_months,
@@ -395,7 +395,7 @@ impl<'w> Sim<'w> {
         for (index, event) in decision.events.into_iter().enumerate() {
             self.model.apply(&event);
             self.engine
-                .append(DomainEventId::from_bytes(ids.event_id(index).0), event);
+                .append(codec::domain_event_id(ids.event_id(index)), event);
         }
         self.pending.push(Pending {
             request_id,

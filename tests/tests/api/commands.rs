@@ -1042,6 +1042,256 @@ async fn an_officer_records_only_in_their_jurisdiction() {
     server.assert_verifiable();
 }
 
+/// The access-log entries of action `command.refused`, as an auditor reads them.
+async fn refused_entries(server: &TestServer) -> Vec<Value> {
+    let (status, log) = server
+        .call(
+            Method::GET,
+            "/v1/access-log?limit=1000",
+            Some(&server.auditor),
+            Some("kiểm tra nhật ký"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{log:#}");
+    log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|entry| entry["entry"]["action"] == "command.refused")
+        .cloned()
+        .collect()
+}
+
+/// The jurisdiction is checked on the state a command will be decided on, before the law
+/// decides: an officer outside it gets 403 for every procedure that acts on an existing
+/// registration, household or dwelling, even with a command the law would refuse (wrong
+/// household, no such member, dates out of term), and the refusal says nothing of where the
+/// people live. Inside the jurisdiction the same command gets the law's 422. Each refused
+/// attempt is in the access log, under the person or household it concerned.
+#[tokio::test]
+async fn outside_the_jurisdiction_the_answer_is_403_before_the_law_says_anything() {
+    let server = TestServer::start().await;
+    let inside = &server.supervisor;
+    // Tâm is registered at Hồng Hà with his own household; Lan stays there temporarily; Tâm's
+    // registration event is what annulments and corrections name.
+    let tam = minted(
+        &recorded(
+            post(
+                &server,
+                &server.feed,
+                "record_person",
+                "npd-tam",
+                record_person("001085032345", "Ngô Văn Tâm", "1985-04-04", "male"),
+            )
+            .await,
+        ),
+        "person",
+    );
+    let lan = minted(
+        &recorded(
+            post(
+                &server,
+                &server.feed,
+                "record_person",
+                "npd-lan",
+                record_person("001190062345", "Đinh Thị Lan", "1990-06-06", "female"),
+            )
+            .await,
+        ),
+        "person",
+    );
+    let registered = recorded(
+        post(
+            &server,
+            inside,
+            "register_permanent",
+            "ct01-tam",
+            json!({
+                "person": tam, "effective_on": "2026-01-05", "basis": "OWN_HOME",
+                "address": address(HONG_HA, "Số 5 phố Phúc Xá"),
+                "dwelling": "new", "household": {"establish": {"household": "new"}},
+            }),
+        )
+        .await,
+    );
+    let household = minted(&registered, "household");
+    let home = minted(&registered, "dwelling");
+    let registration = event_id(&registered, "PermanentResidenceRegistered");
+    let lodging = recorded(
+        post(
+            &server,
+            inside,
+            "register_temporary",
+            "ct01-lan",
+            json!({
+                "person": lan, "effective_on": "2025-12-06", "until": "2026-12-05",
+                "address": address(HONG_HA, "Số 9 phố Hồng Hà"), "dwelling": "new",
+                "consents": [{"role": "DWELLING_OWNER"}],
+            }),
+        )
+        .await,
+    );
+    let lodging = minted(&lodging, "dwelling");
+    let revoked = json!({"household": household, "effective_on": "2026-01-05",
+                         "book": "HOUSEHOLD_BOOK", "book_number": "010999999"});
+    recorded(
+        post(
+            &server,
+            inside,
+            "revoke_legacy_book",
+            "revoke-once",
+            revoked.clone(),
+        )
+        .await,
+    );
+    // Tâm has declared an absence: a long-absence ground for him is refused by the law.
+    recorded(
+        post(
+            &server,
+            inside,
+            "declare_temporary_absence",
+            "absence-tam",
+            json!({"person": tam, "effective_on": "2026-11-01", "until": "2027-05-31",
+                   "clause": "c", "destination": "Thành phố Huế", "reason": "Học tập"}),
+        )
+        .await,
+    );
+    let wrong_household = "00000000000000ff";
+
+    let cases = [
+        (
+            "delete_permanent",
+            json!({"person": tam, "household": wrong_household, "effective_on": "2026-11-27",
+                   "ground": "b", "requester": "person_concerned"}),
+        ),
+        (
+            "delete_temporary",
+            json!({"person": lan, "dwelling": lodging, "effective_on": "2025-11-01",
+                   "ground": "e", "requester": "person_concerned"}),
+        ),
+        (
+            "split_household",
+            json!({"household": household, "new_household": "new", "dwelling": home,
+                   "effective_on": "2026-11-27", "new_head": lan, "members": [],
+                   "consent": "consented", "consents": [{"role": "HOUSEHOLD_HEAD", "person": tam}]}),
+        ),
+        (
+            "annul_registration",
+            json!({"annuls": registration, "decided_by": "DIRECT_SUPERIOR",
+                   "decision": {"decided_on": "2026-11-27", "number": "15/QĐ-CAT"},
+                   "effective_on": "2026-11-27", "person": tam,
+                   "reason": "Hồ sơ giả", "registration": "TEMPORARY"}),
+        ),
+        (
+            "extend_temporary",
+            json!({"person": lan, "dwelling": lodging, "effective_on": "2026-11-27",
+                   "until": "2026-01-01", "consents": [{"role": "DWELLING_OWNER"}]}),
+        ),
+        (
+            "change_head",
+            json!({"household": household, "effective_on": "2026-11-27", "new_head": lan,
+                   "members": []}),
+        ),
+        (
+            "change_member_relationship",
+            json!({"household": household, "effective_on": "2026-11-27", "person": lan,
+                   "relationship": "VO"}),
+        ),
+        ("revoke_legacy_book", revoked),
+        (
+            "lift_dwelling_restriction",
+            json!({"dwelling": home, "effective_on": "2026-11-27", "kind": "DEMOLITION_DECISION",
+                   "decision": {"decided_on": "2026-11-26", "number": "310/QĐ-UBND"}}),
+        ),
+        (
+            "recode_address",
+            json!({"dwelling": home, "effective_on": "2025-01-01", "cause": "UNIT_REORGANISATION",
+                   "new_address": address(BA_DINH, "Số 5 phố Quán Thánh")}),
+        ),
+        (
+            "declare_temporary_absence",
+            json!({"person": tam, "effective_on": "2026-11-27", "until": "2026-01-01",
+                   "clause": "c", "destination": "Thành phố Huế", "reason": "Học tập"}),
+        ),
+        (
+            "record_deletion_ground",
+            json!({"person": tam, "effective_on": "2026-11-27",
+                   "ground": {"registration": "PERMANENT", "ground": "d"}, "source": "REPORT"}),
+        ),
+        (
+            "adjust_civil_status",
+            json!({"person": tam, "effective_on": "2026-11-27", "changes": {},
+                   "decision": {"number": "101/QĐ-UBND", "decided_on": "2026-11-26"},
+                   "authority": "Ủy ban nhân dân cấp xã"}),
+        ),
+        (
+            "correct_event",
+            json!({"corrects": registration, "replacement": registered["events"][0]["event"],
+                   "reason": "Nhập sai loại sự kiện"}),
+        ),
+    ];
+    let before = head(&server);
+    let refused_before = refused_entries(&server).await.len();
+    for (procedure, command) in &cases {
+        let (status, body) = post(
+            &server,
+            &server.officer,
+            procedure,
+            &format!("outside-{procedure}"),
+            command.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{procedure}: {body:#}");
+        assert_eq!(body["code"], "outside_jurisdiction", "{procedure}");
+        assert!(body["message_vi"].is_string(), "{procedure}: {body:#}");
+        let text = body.to_string();
+        for secret in [HONG_HA, household.as_str(), "Hồng Hà"] {
+            assert!(
+                !text.contains(secret),
+                "{procedure}: the refusal tells where the people live: {body:#}"
+            );
+        }
+    }
+    assert_eq!(head(&server), before, "nothing was written");
+    let refused = refused_entries(&server).await;
+    assert_eq!(refused.len() - refused_before, cases.len(), "{refused:#?}");
+    for ((procedure, _), entry) in cases.iter().zip(&refused[refused_before..]) {
+        assert_eq!(entry["entry"]["role"], "officer");
+        let subject = entry["entry"]["subject"].as_str().expect("a subject");
+        assert!(
+            subject.starts_with("person:")
+                || subject.starts_with("household:")
+                || subject.starts_with("dwelling:"),
+            "{procedure}: {entry:#}"
+        );
+        assert!(
+            entry["entry"]["purpose"]
+                .as_str()
+                .is_some_and(|purpose| purpose.starts_with(procedure)),
+            "{procedure}: {entry:#}"
+        );
+    }
+    // Inside the jurisdiction the same commands reach the law, which refuses each.
+    for (procedure, command) in &cases {
+        let (status, body) = post(
+            &server,
+            inside,
+            procedure,
+            &format!("inside-{procedure}"),
+            command.clone(),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{procedure}: {body:#}"
+        );
+    }
+    assert_eq!(head(&server), before, "nothing was written");
+    server.assert_verifiable();
+}
+
 #[tokio::test]
 async fn callers_without_a_recording_role_are_refused() {
     let server = TestServer::start().await;
