@@ -3,7 +3,6 @@
 //! Each subcommand is a thin layer over library calls; this is the only place that turns typed
 //! errors into `anyhow` reports for people, with the file, position or field at fault.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -11,6 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use residence_ledger::directory::{Create, DirectoryOptions, LedgerDirectory, verify_directory};
 
 use residence_sim::bench;
+
+use crate::serve::ServeArgs;
 
 use crate::progress::{self, Bars};
 
@@ -68,33 +69,6 @@ pub struct DataArgs {
     /// The ledger directory.
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
-}
-
-/// Options of `serve`.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// The ledger directory (created on first start; with --demo, default `demo-data`).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Seed a realistic sample (a few thousand households, history 2015..yesterday) into its
-    /// own directory, print a token for every role and example requests, and serve it.
-    #[arg(long)]
-    pub demo: bool,
-    /// Persons in the demo population.
-    #[arg(long, default_value_t = crate::demo::DEMO_PERSONS, requires = "demo")]
-    pub demo_persons: u64,
-    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
-    #[arg(long, requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// The private key of --tls-cert (PEM).
-    #[arg(long, requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-    /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// Seconds between automatic checkpoints (when the head moved).
-    #[arg(long, default_value_t = 10)]
-    pub checkpoint_every_secs: u64,
 }
 
 /// `tokens …`.

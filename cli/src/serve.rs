@@ -1,11 +1,39 @@
 //! `residence serve`: the server on an embedded ledger, over HTTP or HTTPS, with the demo.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::cli::ServeArgs;
+use clap::Args;
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The ledger directory (created on first start; with --demo, default `demo-data`).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Seed a realistic sample (a few thousand households, history 2015..yesterday) into its
+    /// own directory, print a token for every role and example requests, and serve it.
+    #[arg(long)]
+    pub demo: bool,
+    /// Persons in the demo population.
+    #[arg(long, default_value_t = crate::demo::DEMO_PERSONS, requires = "demo")]
+    pub demo_persons: u64,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Seconds between automatic checkpoints (when the head moved).
+    #[arg(long, default_value_t = 10)]
+    pub checkpoint_every_secs: u64,
+}
 
 /// How long a TLS shutdown waits for in-flight requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

@@ -22,7 +22,6 @@
 //! panic, whatever the input.
 
 use crate::hash::Hash;
-use crate::proof::{ConsistencyProof, InclusionProof};
 
 /// The byte prepended to leaf data before hashing (RFC 9162 §2.1.1).
 pub const LEAF_PREFIX: u8 = 0x00;
@@ -551,24 +550,6 @@ impl MemoryTree {
     /// [`ProveError::SizeBeyondTree`] when `size` exceeds [`Self::size`].
     pub fn root_at(&self, size: u64) -> Result<Hash, ProveError> {
         tree_root(self, size)
-    }
-
-    /// The inclusion proof of leaf `index` in the tree of size `size`.
-    ///
-    /// # Errors
-    ///
-    /// As [`prove_inclusion`].
-    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, ProveError> {
-        InclusionProof::generate(self, index, size)
-    }
-
-    /// The consistency proof from size `old` to size `new`.
-    ///
-    /// # Errors
-    ///
-    /// As [`prove_consistency`].
-    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<ConsistencyProof, ProveError> {
-        ConsistencyProof::generate(self, old, new)
     }
 }
 

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::{Hash, HashParseError};
 use crate::merkle::{
-    self, CheckError, HashReader, MAX_CONSISTENCY_HASHES, MAX_INCLUSION_HASHES, ProveError,
+    self, CheckError, HashReader, MAX_CONSISTENCY_HASHES, MAX_INCLUSION_HASHES, MemoryTree,
+    ProveError,
 };
 
 /// Proof that a record is leaf `leaf_index` of the tree of size `tree_size`.
@@ -42,6 +43,28 @@ pub struct ConsistencyProof {
     pub new_size: u64,
     /// The consistency path, in RFC 9162 order; empty when the sizes are equal.
     pub hashes: Vec<Hash>,
+}
+
+/// The proofs of an in-memory tree (here, beside the proof values, so that the tree's module
+/// does not depend on this one).
+impl MemoryTree {
+    /// The inclusion proof of leaf `index` in the tree of size `size`.
+    ///
+    /// # Errors
+    ///
+    /// As [`merkle::prove_inclusion`].
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, ProveError> {
+        InclusionProof::generate(self, index, size)
+    }
+
+    /// The consistency proof from size `old` to size `new`.
+    ///
+    /// # Errors
+    ///
+    /// As [`merkle::prove_consistency`].
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<ConsistencyProof, ProveError> {
+        ConsistencyProof::generate(self, old, new)
+    }
 }
 
 /// Why bytes or JSON are not a well-formed proof. Handled as bad input (400 on an API, a

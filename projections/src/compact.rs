@@ -381,3 +381,15 @@ mod tests {
         assert_eq!(back.street_line(StreetId(0)), &a);
     }
 }
+
+/// A person's index in the person table (dense, in first-seen ledger order).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub(crate) struct PersonIdx(pub(crate) u32);
+
+/// A household's index in the household table (dense, in first-seen ledger order).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub(crate) struct HouseholdIdx(pub(crate) u32);

@@ -12,12 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::compact::FastMap;
 
+pub(crate) use crate::compact::HouseholdIdx;
+use crate::compact::PersonIdx;
 use crate::compact::{Addr, Day, InternError, Interner};
-use crate::persons::PersonIdx;
-
-/// A household's index in the table (dense, in first-seen ledger order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub(crate) struct HouseholdIdx(pub(crate) u32);
 
 /// How a household came into being, as its founding event says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,6 +22,7 @@
 pub mod book;
 mod compact;
 pub mod due;
+mod fact;
 mod households;
 pub mod models;
 pub mod person;
@@ -30,6 +31,7 @@ pub mod population;
 pub mod register;
 pub mod replay;
 pub mod residence;
+mod spans;
 mod state;
 
 pub use compact::InternError;

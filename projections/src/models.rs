@@ -17,9 +17,10 @@ use residence_domain::event::Event;
 use serde::{Deserialize, Serialize};
 
 use crate::compact::{Day, InternError, Interner, Unit};
+use crate::fact::Fact;
 use crate::households::Households;
 use crate::persons::{PersonIdx, Persons};
-use crate::residence::{Fact, Folder, Span, Tables, digest};
+use crate::residence::{Folder, Span, Tables, digest};
 
 /// Why an event could not be folded. Replay stops (fail-stop): a model that skipped an event
 /// would answer wrongly for ever after.
@@ -211,17 +212,17 @@ impl Models {
     pub(crate) fn is_consistent(&self) -> bool {
         let households = self.households.len();
         let household_ok = |index: crate::households::HouseholdIdx| (index.0 as usize) < households;
-        let member_ok = |member: &crate::residence::Member| {
+        let member_ok = |member: &crate::fact::Member| {
             household_ok(member.household) && self.interner.knows_relationship(member.relationship)
         };
         let addr_ok = |addr: &crate::compact::Addr| self.interner.knows_street(addr.street);
         fn body_ok(
-            body: &crate::residence::Body,
+            body: &crate::fact::Body,
             household_ok: &dyn Fn(crate::households::HouseholdIdx) -> bool,
-            member_ok: &dyn Fn(&crate::residence::Member) -> bool,
+            member_ok: &dyn Fn(&crate::fact::Member) -> bool,
             addr_ok: &dyn Fn(&crate::compact::Addr) -> bool,
         ) -> bool {
-            use crate::residence::Body;
+            use crate::fact::Body;
             match body {
                 Body::Permanent { addr, member, .. } => addr_ok(addr) && member_ok(member),
                 Body::Temporary { addr, member, .. } => {

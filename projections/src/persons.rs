@@ -11,11 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::compact::FastMap;
 
-use crate::residence::Fact;
-
-/// A person's index in the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub(crate) struct PersonIdx(pub(crate) u32);
+pub(crate) use crate::compact::PersonIdx;
+use crate::fact::Fact;
 
 /// One person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,11 +154,9 @@ impl Persons {
                     + person
                         .facts
                         .iter()
-                        .filter(|fact| {
-                            matches!(fact.body, crate::residence::Body::Correction { .. })
-                        })
+                        .filter(|fact| matches!(fact.body, crate::fact::Body::Correction { .. }))
                         .count()
-                        * std::mem::size_of::<crate::residence::Body>()
+                        * std::mem::size_of::<crate::fact::Body>()
             })
             .sum();
         // A hash map slot holds the key, the value and a control byte, at 7/8 load.

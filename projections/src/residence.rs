@@ -4,7 +4,7 @@
 //! Why a second fold beside the domain's [`residence_domain::timeline`]: registers, counts and
 //! due lists look at every person at once, and the domain's timeline keeps full addresses and
 //! builds owned views, which at national scale costs more memory than the budget (1 KiB per
-//! person). This model keeps each event as a few fixed-size numbers ([`Fact`], about 56 bytes)
+//! person). This model keeps each event as a few fixed-size numbers (a `Fact`, about 56 bytes)
 //! and folds them with no allocation per person. It mirrors the domain's rules exactly (see the
 //! module documentation of `residence_domain::timeline`), restricted to the three kinds of
 //! interval that registers count; current residences and stays are kept only as placeholders
@@ -25,129 +25,11 @@ use residence_domain::event::{Event, MemberRelationship, Membership};
 use residence_domain::grounds::{PermanentDeletionGround, TemporaryDeletionGround};
 use residence_domain::ids::{HouseholdId, PersonId};
 use residence_domain::units::{Scheme, UnitRef, registry};
-use serde::{Deserialize, Serialize};
 
-use crate::compact::{Addr, Day, InternError, Interner, RelId, Unit};
-use crate::households::{HouseholdIdx, Households};
-use crate::state::Projections;
-
-/// A person's place in a household, compact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Member {
-    /// The household.
-    pub(crate) household: HouseholdIdx,
-    /// The relationship to its head.
-    pub(crate) relationship: RelId,
-}
-
-/// One event as it concerns one person, in ledger order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Fact {
-    /// The ledger position of the record.
-    pub(crate) position: u64,
-    /// The event id, which corrections and annulments name.
-    #[serde(with = "crate::compact::id_bytes")]
-    pub(crate) event_id: [u8; 16],
-    /// What the event says about the person.
-    pub(crate) body: Body,
-}
-
-/// What one event says about a person, reduced to what the spans need (mirrors the domain's
-/// timeline digest).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum Body {
-    /// An event of a residence type that changes none of the person's spans here: about someone
-    /// else, or a current residence or stay (kept so a correction naming it finds its place).
-    Ignored,
-    /// A permanent registration began.
-    Permanent {
-        on: Day,
-        addr: Addr,
-        dwelling: u64,
-        member: Member,
-    },
-    /// A temporary registration began; its last day is `until`.
-    Temporary {
-        on: Day,
-        until: Day,
-        addr: Addr,
-        dwelling: u64,
-        member: Option<Member>,
-    },
-    /// The last day of the temporary registration at `dwelling`, which was `previous_until`,
-    /// moved to `until`.
-    Extended {
-        on: Day,
-        dwelling: u64,
-        previous_until: Day,
-        until: Day,
-    },
-    /// The permanent registration at `dwelling` was deleted (`death`: on ground a).
-    PermanentDeleted { on: Day, dwelling: u64, death: bool },
-    /// The temporary registration at `dwelling` was deleted (`death`: on ground a).
-    TemporaryDeleted { on: Day, dwelling: u64, death: bool },
-    /// The registration recorded by event `annuls` was annulled.
-    Annulled {
-        #[serde(with = "crate::compact::id_bytes")]
-        annuls: [u8; 16],
-    },
-    /// The person's membership in `household` became `now`.
-    Membership {
-        on: Day,
-        household: HouseholdIdx,
-        now: Member,
-    },
-    /// A temporary absence was declared, through `until`.
-    Absence { on: Day, until: Day },
-    /// A dwelling's address was recoded.
-    Recoded { on: Day, dwelling: u64, addr: Addr },
-    /// Event `corrects` is to be read as `replacement`.
-    Correction {
-        #[serde(with = "crate::compact::id_bytes")]
-        corrects: [u8; 16],
-        replacement: Box<Body>,
-    },
-}
-
-impl Body {
-    /// The valid-time date the fold sorts by; `None` for what has no place in valid time or
-    /// changes nothing here.
-    fn effective_on(&self) -> Option<NaiveDate> {
-        match self {
-            Self::Ignored | Self::Annulled { .. } | Self::Correction { .. } => None,
-            Self::Permanent { on, .. }
-            | Self::Temporary { on, .. }
-            | Self::Extended { on, .. }
-            | Self::PermanentDeleted { on, .. }
-            | Self::TemporaryDeleted { on, .. }
-            | Self::Membership { on, .. }
-            | Self::Absence { on, .. }
-            | Self::Recoded { on, .. } => Some(on.0),
-        }
-    }
-
-    /// Every address the body names (for the unit index).
-    pub(crate) fn addresses(&self) -> Option<Addr> {
-        match self {
-            Self::Permanent { addr, .. }
-            | Self::Temporary { addr, .. }
-            | Self::Recoded { addr, .. } => Some(*addr),
-            Self::Correction { replacement, .. } => replacement.addresses(),
-            _ => None,
-        }
-    }
-
-    /// Every household the body names (for the household member index).
-    pub(crate) fn households(&self) -> [Option<HouseholdIdx>; 2] {
-        match self {
-            Self::Permanent { member, .. } => [Some(member.household), None],
-            Self::Temporary { member, .. } => [member.map(|m| m.household), None],
-            Self::Membership { household, now, .. } => [Some(*household), Some(now.household)],
-            Self::Correction { replacement, .. } => replacement.households(),
-            _ => [None, None],
-        }
-    }
-}
+use crate::compact::HouseholdIdx;
+use crate::compact::{Addr, Day, InternError, Interner, Unit};
+use crate::fact::{Body, Fact, Member};
+use crate::households::Households;
 
 /// Where the compact digest gets its ids from.
 pub(crate) struct Tables<'a> {
@@ -901,61 +783,8 @@ pub struct SpanOn {
     pub membership: Option<Membership>,
 }
 
-impl Projections {
-    /// The compact model's spans of `person`, as known now (empty for an unknown person).
-    #[must_use]
-    pub fn spans(&self, person: PersonId) -> Vec<SpanSummary> {
-        let Some(entry) = self
-            .models
-            .persons
-            .find(person)
-            .and_then(|index| self.models.persons.get(index))
-        else {
-            return Vec::new();
-        };
-        Folder::default()
-            .fold(&entry.facts)
-            .iter()
-            .map(Span::summary)
-            .collect()
-    }
-
-    /// The compact model's spans of `person` shown on `date` (at most one of each kind), as
-    /// shown on that date.
-    #[must_use]
-    pub fn spans_on(&self, person: PersonId, date: NaiveDate) -> Vec<SpanOn> {
-        let Some(entry) = self
-            .models
-            .persons
-            .find(person)
-            .and_then(|index| self.models.persons.get(index))
-        else {
-            return Vec::new();
-        };
-        let reorganised_from = self.models.reorganised_from();
-        let interner = &self.models.interner;
-        let mut folder = Folder::default();
-        let spans = folder.fold(&entry.facts);
-        shown_on(spans, date)
-            .into_iter()
-            .flatten()
-            .map(|span| SpanOn {
-                span: span.summary(),
-                address: span
-                    .addr_on(date, reorganised_from)
-                    .map(|addr| interner.address(addr)),
-                today_unit: span.today_unit(),
-                membership: span.member_on(date).map(|member| Membership {
-                    household: self.models.households.id_of(member.household),
-                    relationship: interner.relationship_of(member.relationship).clone(),
-                }),
-            })
-            .collect()
-    }
-}
-
 impl Span {
-    fn summary(&self) -> SpanSummary {
+    pub(crate) fn summary(&self) -> SpanSummary {
         SpanSummary {
             kind: self.kind,
             start: self.start,

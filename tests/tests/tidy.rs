@@ -18,7 +18,7 @@
 //! What a broken rule looks like (adding `clap.workspace = true` to `api/Cargo.toml`):
 //! ```text
 //! ---- the_architectures_absences_hold stdout ----
-//! thread 'the_architectures_absences_hold' panicked at tests/tests/tidy.rs:
+//! thread 'the_architectures_absences_hold' panicked at tests/tests/tidy.rs:210:5:
 //! the house rules of ARCHITECTURE.md are broken:
 //! - residence-api depends on clap (the command line is the binary's)
 //! ```
