@@ -54,8 +54,8 @@ pub enum Command {
     /// Generate a deterministic synthetic population's command history (NDJSON) and its
     /// statistics (FILE.stats.json).
     Generate(GenerateArgs),
-    /// Record a command file (NDJSON, see `residence_api::import`) or, with `--format books`,
-    /// legacy paper household books (`residence_api::books`) into a ledger, on the clock the
+    /// Record a command file (NDJSON, see `residence_register::import::commands`) or, with `--format books`,
+    /// legacy paper household books (`residence_register::import::books`) into a ledger, on the clock the
     /// file supplies.
     Import(ImportArgs),
     /// Benchmarks (see BENCHMARKS.md).

@@ -298,7 +298,7 @@ impl TagIndex {
             .map(Position)
     }
 
-    /// The sampled positions of the tag (see [`TagChain::samples`]).
+    /// The sampled positions of the tag.
     #[must_use]
     pub fn samples(&self, id: TagId) -> &[u64] {
         self.samples.get(&id.0).map_or(&[], Vec::as_slice)

@@ -13,8 +13,8 @@
 //! Speed: records are visited as borrowed bytes from [`SegmentStore::scan`] and decoded once,
 //! without allocation, on the scanning thread, which also checks what depends on order (chain,
 //! time, back-links). The hashing (record hashes, payload commitments, Merkle leaves and the
-//! subtrees of each chunk of [`CHUNK_RECORDS`] records) is what costs: many small inputs, which
-//! BLAKE3 hashes one at a time, so it is spread over [`HASH_THREADS`] threads by chunk; only one
+//! subtrees of each chunk of `CHUNK_RECORDS` records) is what costs: many small inputs, which
+//! BLAKE3 hashes one at a time, so it is spread over `HASH_THREADS` threads by chunk; only one
 //! node hash per chunk and the checkpoint roots are computed in order.
 
 use std::fs;

@@ -1,7 +1,7 @@
 //! The in-memory models and their fold: one step per ledger event, in position order.
 //!
 //! What a step does: it records a PIN, founds a household, notes the reorganisation date, and
-//! appends the event's compact [`Fact`] to every person the event is tagged with (the same
+//! appends the event's compact `Fact` to every person the event is tagged with (the same
 //! records the domain's timeline of that person would fold). Nothing is derived eagerly: spans
 //! are folded from the facts when a query needs them, so a step costs a few small appends and
 //! the state is a function of the events alone (however the replay was batched or restarted).

@@ -16,7 +16,7 @@
 //! timeline (see [`crate::person`]).
 //!
 //! The 2025 reorganisation is not a fact of each person here: it is one date for the whole
-//! model ([`crate::models::Models`] keeps the earliest known), applied when an address is read
+//! model (`crate::models::Models` keeps the earliest known), applied when an address is read
 //! on a date, exactly as the domain's fold applies it to every interval.
 
 use chrono::NaiveDate;
@@ -751,7 +751,7 @@ impl Folder {
 
 /// One span of a person as the compact model holds it, as known now: what registers and counts
 /// use. Answers about one person come from the domain's timeline instead
-/// ([`Projections::person_timeline`]); this view exists so the two can be compared.
+/// ([`crate::Projections::person_timeline`]); this view exists so the two can be compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpanSummary {
     /// The kind.

@@ -6,7 +6,7 @@
 //! migrating them think in books, not in commands. Each book becomes the commands of the
 //! domain (persons recorded, the head founding the household, the members joining it, the book
 //! revoked), decided by the same `decide` and recorded through the same path as a command file
-//! ([`crate::import::import_lines`]), with the `import` actor.
+//! ([`crate::import::commands::import_lines`]), with the `import` actor.
 //!
 //! # The books file (NDJSON)
 //! One book per line (UTF-8, `\n` line ends); blank lines and lines whose first non-blank
