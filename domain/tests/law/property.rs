@@ -34,6 +34,7 @@ use residence_domain::event::*;
 use residence_domain::event_id::EventId;
 use residence_domain::grounds::{Initiator, PermanentDeletionGround, TemporaryDeletionGround};
 use residence_domain::ids::{CertificateId, DwellingId, HouseholdId, PersonId};
+use residence_domain::jurisdiction::{self, Place};
 use residence_domain::pin::{Pin, Sex};
 use residence_domain::relationship::Relationship;
 use residence_domain::rules::age_on;
@@ -1039,6 +1040,34 @@ impl Sim {
     }
 
     /// Decides one command, checks the boundary, applies it and checks the invariants.
+    /// The law of place agrees with the law: an accepted command has a place the register
+    /// shows, and every commune it is bound to is one its events are tagged with (when they
+    /// carry `unit:` tags at all), so the office checked before the decision is the office of
+    /// what is recorded.
+    fn check_place(&mut self, command: &Command, state: &State, events: &[Event]) {
+        let place = jurisdiction::place(command, state, self.today);
+        if place == Place::Undetermined {
+            self.fail(&format!("an accepted {} has no place", command.name()));
+        }
+        let tagged: BTreeSet<UnitRef> = events
+            .iter()
+            .flat_map(Event::tags)
+            .filter_map(|tag| match tag {
+                Tag::Unit(unit) => Some(unit),
+                _ => None,
+            })
+            .collect();
+        if let Place::All(units) = &place
+            && !tagged.is_empty()
+            && let Some(unit) = units.iter().find(|unit| !tagged.contains(unit))
+        {
+            self.fail(&format!(
+                "{} is bound to {unit}, which none of its events is tagged with ({tagged:?})",
+                command.name()
+            ));
+        }
+    }
+
     fn step_with(&mut self, command: Command, actor: Actor) {
         let ctx = Context::new(self.today, actor);
         let full = decide(&self.state, &command, &ctx);
@@ -1068,6 +1097,7 @@ impl Sim {
             return;
         };
         counts.1 += 1;
+        self.check_place(&command, &boundary.state, &decision.events);
         let mut touched = BTreeSet::new();
         for event in &decision.events {
             self.track_exits(event);
