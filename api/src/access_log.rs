@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use residence_ledger::directory::{DirectoryError, DirectoryOptions, LedgerDirectory};
 use residence_ledger::ledger::{AppendError, AppendRequest, Ledger, NewRecord, ReadError};
 use residence_ledger::record::{
-    EventId, EventType, InvalidValue, Payload, Position, SchemaVersion, Tag,
+    EventId, EventType, InvalidValue, Payload, Position, SchemaVersion, StoredRecord, Tag,
 };
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,34 @@ pub enum AccessLogError {
     /// The log could not be read. → 503.
     #[error("reading the access log failed")]
     Read(#[from] ReadError),
+    /// A stored entry's payload (hash-checked by the ledger) is not an entry: a bug in what
+    /// wrote it. → 500.
+    #[error("access entry {position} does not decode")]
+    Undecodable {
+        /// The entry's position.
+        position: u64,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The entry a stored access record holds; `None` when its payload was erased.
+///
+/// # Errors
+/// [`AccessLogError::Undecodable`].
+pub fn decode_entry(stored: &StoredRecord) -> Result<Option<AccessEntry>, AccessLogError> {
+    match &stored.payload {
+        Payload::Present { bytes, .. } => {
+            serde_json::from_slice(bytes)
+                .map(Some)
+                .map_err(|source| AccessLogError::Undecodable {
+                    position: stored.record.position.0,
+                    source,
+                })
+        }
+        Payload::Erased { .. } => Ok(None),
+    }
 }
 
 /// The access log's directory inside the data directory.
@@ -230,18 +258,17 @@ impl AccessLog {
         }
         let to = size.min(from.saturating_add(limit));
         let stored = self.ledger.read_range(Position(from), Position(to))?;
-        Ok(stored
+        stored
             .into_iter()
-            .map(|stored| AccessRecord {
-                position: stored.record.position.0,
-                recorded_at_micros: stored.record.recorded_at.micros(),
-                record_hash: stored.record_hash.to_string(),
-                entry: match &stored.payload {
-                    Payload::Present { bytes, .. } => serde_json::from_slice(bytes).ok(),
-                    Payload::Erased { .. } => None,
-                },
+            .map(|stored| {
+                Ok(AccessRecord {
+                    position: stored.record.position.0,
+                    recorded_at_micros: stored.record.recorded_at.micros(),
+                    record_hash: stored.record_hash.to_string(),
+                    entry: decode_entry(&stored)?,
+                })
             })
-            .collect())
+            .collect()
     }
 }
 

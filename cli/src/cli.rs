@@ -188,19 +188,19 @@ fn parse_seed(text: &str) -> Result<[u8; 32], String> {
 pub enum BenchCommand {
     /// The ledger: durable appends from 1/16/256 writers, bulk import, verification, open time,
     /// memory and disk per record, each beside the plain-file baseline of the same run.
-    Ledger(bench::ledger::LedgerBenchArgs),
+    Ledger(crate::bench_args::LedgerBenchArgs),
     /// Projections: replay beside a decode-only baseline, point-in-time queries, memory per
     /// person, snapshot write and start-up, on a synthetic population.
-    Projections(bench::projections::ProjectionsBenchArgs),
+    Projections(crate::bench_args::ProjectionsBenchArgs),
     /// The HTTP API on the realistic population: commands/s, person queries/s with their
     /// access-log entries durable, statistics queries/s, from concurrent keep-alive clients.
-    Http(bench::http::HttpBenchArgs),
+    Http(crate::bench_args::HttpBenchArgs),
     /// The physical limits of this machine: blake3, fdatasync, sequential writes, JSON.
     Limits(DirArgs),
     /// The realistic population end to end: generate, import, verify, open, replay, queries,
     /// proofs, each beside its same-run limit, and the statistics cross-check (fails when the
     /// projections' population differs from the generator's statistics).
-    Population(bench::suite::PopulationBenchArgs),
+    Population(crate::bench_args::PopulationBenchArgs),
 }
 
 /// `--dir DIR` for scratch files.
@@ -241,10 +241,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Checkpoint(args) => checkpoint(&args),
         Command::Generate(args) => generate(&args),
         Command::Import(args) => import(&args),
-        Command::Bench(BenchCommand::Ledger(args)) => bench::ledger::run(&args, &Bars),
-        Command::Bench(BenchCommand::Projections(args)) => bench::projections::run(&args, &Bars),
-        Command::Bench(BenchCommand::Http(args)) => bench::http::run(&args, &Bars),
-        Command::Bench(BenchCommand::Population(args)) => bench::suite::run(&args, &Bars),
+        Command::Bench(BenchCommand::Ledger(args)) => bench::ledger::run(&args.into(), &Bars),
+        Command::Bench(BenchCommand::Projections(args)) => {
+            bench::projections::run(&args.into(), &Bars)
+        }
+        Command::Bench(BenchCommand::Http(args)) => bench::http::run(&args.into(), &Bars),
+        Command::Bench(BenchCommand::Population(args)) => bench::suite::run(&args.into(), &Bars),
         Command::Bench(BenchCommand::Limits(args)) => {
             let limits = bench::limits::measure(&args.dir)?;
             bench::limits::print(&limits);

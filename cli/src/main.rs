@@ -2,6 +2,7 @@
 //! crates below it (the ripgrep shape). Only this crate knows clap's parsing of the process's
 //! arguments, progress bars (indicatif) and the process itself.
 
+mod bench_args;
 mod cli;
 mod demo;
 mod progress;

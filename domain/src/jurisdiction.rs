@@ -97,8 +97,12 @@ pub fn place(command: &Command, state: &State, today: NaiveDate) -> Place {
         Command::DeclareCurrentResidence(c) => Place::All(vec![c.address.unit]),
         Command::RefuseResidenceDeclaration(c) => Place::All(vec![c.address.unit]),
         // A move inside the commune updates the current address there (DOMAIN.md I3: Art
-        // 27.1; TT 55/2021).
-        Command::UpdateCurrentAddress(c) => Place::All(vec![c.address.unit]),
+        // 27.1; TT 55/2021): the office holding a registration of the person on the date,
+        // whatever address the command gives (`decide` checks that it is in that commune).
+        Command::UpdateCurrentAddress(c) => any_or(
+            residences(state, c.person, date, Residences::Registered),
+            Place::Undetermined,
+        ),
         // An Art 23 restriction is recorded by the office of the commune where the dwelling is.
         Command::RecordDwellingRestriction(c) => Place::All(vec![c.address.unit]),
         // A stay is notified to the police of the place of stay (Art 30).
@@ -531,11 +535,12 @@ pub enum OutsideJurisdiction {
         /// The 2025 province.
         province: ProvinceCode,
     },
-    /// The act concerns a registration, household or dwelling that the register shows outside
-    /// the jurisdiction. Answered instead of [`OutsideJurisdiction::Unit`] when the command
-    /// itself does not name the unit ([`OutsideJurisdiction::as_told_to`]): an office outside
-    /// the jurisdiction learns nothing of where another commune's people live. → 403
-    #[error("the act concerns a registration outside the jurisdiction")]
+    /// What a caller is told instead of [`OutsideJurisdiction::Unit`] for a unit the command
+    /// does not name itself, and instead of [`OutsideJurisdiction::Undetermined`]
+    /// ([`OutsideJurisdiction::as_told_to`]): one answer whether the register shows the person,
+    /// household or dwelling elsewhere or not at all, so an office outside the jurisdiction
+    /// learns nothing of another commune's people, not even whether they exist. → 403
+    #[error("the register shows nothing in the jurisdiction that this act could concern")]
     Elsewhere,
     /// The act is bound to a place the register does not show (e.g. the deletion of a
     /// registration the person does not have): refused for every jurisdiction, since the check
@@ -555,13 +560,16 @@ impl OutsideJurisdiction {
         self.to_string()
     }
 
-    /// What the caller of `command` may be told: the unit at fault only when the command
-    /// names it itself (an address it gives), else [`OutsideJurisdiction::Elsewhere`].
+    /// What the caller of `command` may be told: the unit at fault only when the command names
+    /// it itself (an address it gives), the province of a nationwide act, else
+    /// [`OutsideJurisdiction::Elsewhere`]. The untold refusal is for the server's own records
+    /// (the access log).
     #[must_use]
     pub fn as_told_to(self, command: &Command) -> OutsideJurisdiction {
         match self {
-            Self::Unit { unit } if !named_units(command).contains(&unit) => Self::Elsewhere,
-            other => other,
+            Self::Unit { unit } if named_units(command).contains(&unit) => self,
+            Self::Province { .. } => self,
+            Self::Unit { .. } | Self::Undetermined | Self::Elsewhere => Self::Elsewhere,
         }
     }
 
@@ -569,7 +577,9 @@ impl OutsideJurisdiction {
     pub fn message_vi(&self) -> String {
         match self {
             Self::Elsewhere => {
-                "việc này liên quan đến nơi cư trú ngoài địa bàn có thẩm quyền".to_owned()
+                "cơ sở dữ liệu không có nơi cư trú, hộ hay chỗ ở nào trong địa bàn có \
+                                 thẩm quyền mà việc này có thể liên quan"
+                    .to_owned()
             }
             Self::Unit { unit } => format!(
                 "việc này thuộc {}, ngoài địa bàn có thẩm quyền",
@@ -586,14 +596,15 @@ impl OutsideJurisdiction {
     }
 }
 
-/// The units `command` names itself: the addresses it gives.
+/// The units `command` names itself and is bound to by that naming alone (the addresses it
+/// registers, declares, restricts, hosts or recodes to): a refusal may repeat them without
+/// telling anything the register holds.
 pub fn named_units(command: &Command) -> Vec<UnitRef> {
     match command {
         Command::RegisterPermanent(c) => vec![c.address.unit],
         Command::RegisterTemporary(c) => vec![c.address.unit],
         Command::DeclareCurrentResidence(c) => vec![c.address.unit],
         Command::RefuseResidenceDeclaration(c) => vec![c.address.unit],
-        Command::UpdateCurrentAddress(c) => vec![c.address.unit],
         Command::RecordDwellingRestriction(c) => vec![c.address.unit],
         Command::NotifyStay(c) => vec![c.host_address.unit],
         Command::RecodeAddress(c) => vec![c.new_address.unit],

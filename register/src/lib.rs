@@ -7,7 +7,7 @@
 //! wrote. Each of these jobs is written once, here:
 //! - [`codec`]: the only conversion between domain events and ledger records (both ways);
 //! - [`boundary`]: the history a command is decided on, read from a ledger at a fixed head (the
-//!   two-phase read itself is the domain's `boundary::read_boundary`);
+//!   two-phase read itself is the domain's [`residence_domain::boundary::read`]);
 //! - [`request`]: request ids, the event ids derived from them and the request digest;
 //! - [`execute`]: read, fold, check, decide and append with a condition, with bounded retries;
 //! - [`memory`]: the same register in memory, for the generator and fast imports;

@@ -21,13 +21,13 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use residence_ledger::record::{Payload, Position, StoredRecord, Tag, Timestamp};
+use residence_ledger::record::{Position, StoredRecord, Tag, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, error_chain};
 use super::params::{page_limit, rfc3339};
-use crate::access_log::{AccessEntry, AccessRecord, Purpose};
+use crate::access_log::{AccessEntry, AccessLogError, AccessRecord, Purpose, decode_entry};
 use crate::auth::{Principal, Role};
 
 /// Who may read the access log and its checkpoint.
@@ -65,16 +65,13 @@ impl EntryView {
         }
     }
 
-    fn of_stored(stored: &StoredRecord) -> EntryView {
-        EntryView {
+    fn of_stored(stored: &StoredRecord) -> Result<EntryView, AccessLogError> {
+        Ok(EntryView {
             position: stored.record.position.0,
             recorded_at: rfc3339(stored.record.recorded_at),
             record_hash: stored.record_hash.to_string(),
-            entry: match &stored.payload {
-                Payload::Present { bytes, .. } => serde_json::from_slice(bytes).ok(),
-                Payload::Erased { .. } => None,
-            },
-        }
+            entry: decode_entry(stored)?,
+        })
     }
 }
 
@@ -146,7 +143,10 @@ async fn entries(
             };
             let body = EntriesBody {
                 size,
-                entries: stored.iter().map(EntryView::of_stored).collect(),
+                entries: stored
+                    .iter()
+                    .map(EntryView::of_stored)
+                    .collect::<Result<_, _>>()?,
                 next,
             };
             let detail = format!(

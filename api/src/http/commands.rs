@@ -53,45 +53,22 @@
 //! (never the token's label, which may hold an officer's name and would be unerasable there).
 //!
 //! # Jurisdiction
-//! An officer (communes) or a supervisor (provinces) may only record acts at addresses in their
-//! jurisdiction (`Jurisdiction::covers`, which reads a legacy ward as the 2025 communes it went
-//! into). The population database's feed is national and is not checked. Which units an act is
-//! at is decided on the command's **decision**, before anything is appended
-//! ([`Register::execute_with`](residence_register::Register::execute_with)), because for most acts
-//! on an existing registration only the register knows where it is. The units of a command:
+//! An officer (communes) or a supervisor (provinces) may only record acts that the law of place
+//! puts in their jurisdiction: which offices are competent for each procedure, with its
+//! article, is the domain's (`residence_domain::jurisdiction::place`, read from the state the
+//! command will be decided on, and `competent`, which reads a legacy ward as the 2025 communes
+//! it went into). The population database's feed is national and is not checked.
 //!
-//! | command | units (every one must be covered) |
-//! |---|---|
-//! | `register_permanent`, `register_temporary`, `declare_current_residence`, `refuse_residence_declaration`, `update_current_address`, `record_dwelling_restriction` | the unit of its `address` |
-//! | `notify_stay` | the unit of `host_address` |
-//! | `recode_address` | the dwelling's old unit and the new one (the `unit:` tags of its event) |
-//! | `delete_permanent`, `delete_temporary`, `split_household` | the unit of the registration deleted or of the household split, as its event records it (the `unit:` tag of that event) |
-//! | `annul_registration` | the unit of the registration annulled, as shown now |
-//! | `extend_temporary` | the unit of the temporary registration extended, as shown now |
-//! | `change_head`, `change_member_relationship`, `revoke_legacy_book` | the household's unit |
-//! | `lift_dwelling_restriction` | the dwelling's unit on `effective_on` |
-//! | `correct_event` | the units of the corrected event and of its replacement (their `unit:` tags; for events without one, the units of their households, else dwellings, else as for a person below) |
-//! | `apply_reorganisation` | every province of the 2025 map (it converts every address) |
-//!
-//! Acts about a person rather than an address are recorded at any place where the person
-//! resides on the act's date; **one** of these units must be covered:
-//! `declare_temporary_absence` (the permanent or temporary registration, Art 31.2),
-//! `record_deletion_ground` (the registration of the ground's kind) and `adjust_civil_status`
-//! (either registration or an Art 19 declaration; a person with none may be adjusted anywhere).
-//!
-//! Not bound to a place: `record_person` and `reassign_pin` (facts of the national population
-//! database), the intake slips `receive_application`, `request_completion` and
-//! `refuse_application` (an office answers what it received), and
-//! `issue_residence_confirmation` (CT07 is issued by any office nationwide, TT55 Art 17).
-//!
-//! Only the command's own target counts, never the consequences the law attaches to it:
-//! registering a permanent residence at B closes the person's registration at A (and may name
-//! a new head there, or end a temporary registration), and the officer at B is entitled to that
-//! without holding A. Likewise a deletion for death ends the person's other registration.
-//!
-//! An act outside the jurisdiction writes nothing and answers 403 `outside_jurisdiction` naming
-//! the first unit not covered. A unit that cannot be determined (which a successful decision
-//! rules out) is refused the same way: the check fails closed.
+//! The check runs on the folded state **before** the law decides
+//! ([`Register::execute_with`](residence_register::Register::execute_with)), after every
+//! re-read of a conflict too. An act outside the jurisdiction decides and writes nothing and
+//! answers 403 `outside_jurisdiction`, never a 422 that would describe another commune's people.
+//! The answer names the unit at fault only when the command names it itself (the address it
+//! registers, say); otherwise, and when the register shows no place for the act at all (the
+//! check fails closed), it is the same message whatever the register holds
+//! (`OutsideJurisdiction::as_told_to`). The attempt is written to the access log (action
+//! `command.refused`, subject the person, household, dwelling or application it concerned,
+//! purpose the procedure and the refusal as the server saw it, with the unit).
 //!
 //! # Errors
 //! | status | code | when |
@@ -341,8 +318,8 @@ async fn record(
         Ok(outcome) => outcome,
         Err(CheckedError::Command(error)) => return Err(ApiError::from(error)),
         Err(CheckedError::Refused(outside)) => {
-            // The attempt is accountable like a read: the officer learnt that the person or
-            // household exists outside their jurisdiction, and nothing else.
+            // The attempt is accountable like a read; the log keeps the refusal as the server
+            // saw it (with the unit at fault), the caller is told only what it named.
             let purpose = Purpose(format!(
                 "{} refused: {}",
                 request.command.name(),
@@ -358,7 +335,9 @@ async fn record(
                     &purpose,
                 )
                 .await?;
-            return Err(ApiError::OutsideJurisdiction(outside));
+            return Err(ApiError::OutsideJurisdiction(
+                outside.as_told_to(&request.command),
+            ));
         }
     };
     let status = if outcome.replayed {
@@ -385,11 +364,7 @@ fn check_jurisdiction(
     }
     let command = &folded.request.command;
     let place = jurisdiction::place(command, folded.state, folded.request.today);
-    jurisdiction::competent(&principal.jurisdiction, &place).map_err(|outside| {
-        // The access log keeps the unit at fault; the caller is told only what it named.
-        tracing::info!(%outside, command = command.name(), "outside the jurisdiction");
-        outside.as_told_to(command)
-    })
+    jurisdiction::competent(&principal.jurisdiction, &place)
 }
 
 /// The access-log subject of a refused command: the person it concerns, else its household,
@@ -435,10 +410,12 @@ fn recorder(principal: &Principal) -> Result<Recorder, ApiError> {
                 if index > 0 {
                     office.push(',');
                 }
-                let _ = write!(office, "{}{entry}", prefix.unwrap_or_default());
+                write!(office, "{}{entry}", prefix.unwrap_or_default())
+                    .expect("writing to a String cannot fail");
             }
             if count > OFFICE_ENTRIES_MAX {
-                let _ = write!(office, ",+{}", count - OFFICE_ENTRIES_MAX);
+                write!(office, ",+{}", count - OFFICE_ENTRIES_MAX)
+                    .expect("writing to a String cannot fail");
             }
             Some(office)
         }
@@ -453,7 +430,7 @@ fn recorder(principal: &Principal) -> Result<Recorder, ApiError> {
 
 /// The JSON error body of `error`, as its response carries it (for batch items).
 fn error_body(error: &ApiError) -> Value {
-    serde_json::to_value(error.body()).unwrap_or(Value::Null)
+    serde_json::to_value(error.body()).expect("an error body of strings and numbers is JSON")
 }
 
 #[cfg(test)]

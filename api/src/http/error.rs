@@ -254,7 +254,7 @@ impl From<AccessLogError> for ApiError {
     fn from(error: AccessLogError) -> Self {
         tracing::error!(error = %error_chain(&error), "the access log failed");
         match error {
-            AccessLogError::Format(_) => ApiError::Internal,
+            AccessLogError::Format(_) | AccessLogError::Undecodable { .. } => ApiError::Internal,
             AccessLogError::Append(_) | AccessLogError::Read(_) => ApiError::Unavailable,
         }
     }

@@ -22,6 +22,12 @@ use super::error::ApiError;
 use crate::access_log::Purpose;
 use crate::auth::Principal;
 
+/// The caller authenticated once for this request, kept in its extensions so that a second
+/// extractor (the command envelope mints ids with the caller's account) does not look the token
+/// up again. Private: only this module can put one there.
+#[derive(Debug, Clone)]
+struct Authenticated(Principal);
+
 impl FromRequestParts<Arc<AppState>> for Principal {
     type Rejection = ApiError;
 
@@ -29,7 +35,7 @@ impl FromRequestParts<Arc<AppState>> for Principal {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(principal) = parts.extensions.get::<Principal>() {
+        if let Some(Authenticated(principal)) = parts.extensions.get::<Authenticated>() {
             return Ok(principal.clone());
         }
         let header = parts
@@ -46,7 +52,7 @@ impl FromRequestParts<Arc<AppState>> for Principal {
             .tokens
             .authenticate(token, state.now_utc())
             .ok_or(ApiError::Unauthenticated)?;
-        parts.extensions.insert(principal.clone());
+        parts.extensions.insert(Authenticated(principal.clone()));
         Ok(principal)
     }
 }

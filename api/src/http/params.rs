@@ -25,9 +25,15 @@ use super::error::{ApiError, error_chain};
 
 /// A ledger time as RFC 3339 with microseconds, UTC (`2026-11-27T03:00:00.000000Z`).
 pub(crate) fn rfc3339(time: Timestamp) -> String {
-    time.to_datetime()
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Micros, true)
+    match time.to_datetime() {
+        Some(time) => time.to_rfc3339_opts(SecondsFormat::Micros, true),
+        // Beyond chrono's calendar (the ledger refuses to record such a time, so only a
+        // damaged or foreign ledger shows one): said as it is, never as another date.
+        None => format!(
+            "{} µs from the Unix epoch (beyond the calendar)",
+            time.micros()
+        ),
+    }
 }
 
 /// A JSON response, as `axum::Json` answers (the same bytes and headers, the same 500 when the

@@ -326,19 +326,29 @@ fn a_residence_declaration_and_its_refusal_are_at_the_declared_address() {
     assert_eq!(given.place(refusal), all(&[tan_dinh()]));
 }
 
-/// A move inside the commune updates the current address there (DOMAIN.md I3: Art 27.1;
-/// TT 55/2021).
+/// A move inside the commune is recorded by the office holding the person's registration (DOMAIN.md
+/// I3: Art 27.1), whatever address the command gives: An is registered at Phúc Xá, so an
+/// office of Tân Định that names an address in Tân Định is refused, and told nothing of
+/// where An is registered.
 #[test]
-fn an_address_update_is_at_the_new_address() {
+fn an_address_update_is_at_the_commune_of_the_registration_not_of_the_address_given() {
     let update = UpdateCurrentAddress {
         person: person(AN),
         effective_on: d("2024-05-01"),
-        address: home4().1,
-        dwelling: Some(home4().0),
+        address: home3().1,
+        dwelling: Some(home3().0),
         legal_basis: None,
         application: None,
     };
-    assert_eq!(given(family()).place(update), all(&[phuc_xa()]));
+    let place = given(family()).place(update.clone());
+    assert_eq!(place, Place::Any(vec![phuc_xa()]));
+    assert_eq!(competent(&phuc_xa_office(), &place), Ok(()));
+    let refusal = refused(&tan_dinh_office(), &place);
+    assert_eq!(refusal, outside(phuc_xa()));
+    assert_eq!(
+        refusal.as_told_to(&update.into()),
+        OutsideJurisdiction::Elsewhere
+    );
 }
 
 /// An Art 23 restriction is recorded by the office of the commune where the dwelling is.
@@ -449,7 +459,7 @@ fn deleting_a_permanent_registration_the_person_does_not_have_is_undetermined_an
     given(family())
         .when(command.clone())
         .then_reject("no_active_permanent_registration");
-    let place = given(family()).place(command);
+    let place = given(family()).place(command.clone());
     assert_eq!(place, Place::Undetermined);
     assert_eq!(
         refused(&phuc_xa_office(), &place),
@@ -458,6 +468,16 @@ fn deleting_a_permanent_registration_the_person_does_not_have_is_undetermined_an
     assert_eq!(
         refused(&nationwide_office(), &place),
         OutsideJurisdiction::Undetermined
+    );
+    // The caller is told the same as for another commune's registration: one answer whether
+    // the register shows the person elsewhere or not at all.
+    assert_eq!(
+        refused(&phuc_xa_office(), &place).as_told_to(&command.clone().into()),
+        OutsideJurisdiction::Elsewhere
+    );
+    assert_eq!(
+        outside(tan_dinh()).as_told_to(&command.into()),
+        OutsideJurisdiction::Elsewhere
     );
 }
 

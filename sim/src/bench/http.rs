@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use axum::body::Bytes;
-use clap::Args;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -39,22 +38,17 @@ use residence_api::http::{Server, ServerOptions};
 use crate::progress::Progress;
 
 /// Options of `residence bench http`.
-#[derive(Debug, Args)]
-pub struct HttpBenchArgs {
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpBenchOptions {
     /// Persons in the realistic population (generated and imported first).
-    #[arg(long, default_value_t = 100_000)]
     pub persons: u64,
     /// Concurrent clients.
-    #[arg(long, default_value_t = 64)]
     pub clients: usize,
     /// Seconds per phase.
-    #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
     /// Scratch directory (emptied first); defaults to `target/bench-http`.
-    #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Write the results as JSON to this file too.
-    #[arg(long)]
     pub json: Option<PathBuf>,
 }
 
@@ -138,7 +132,7 @@ impl Target {
 ///
 /// # Errors
 /// When the population cannot be generated or imported, or the server cannot start.
-pub fn run(args: &HttpBenchArgs, progress: &dyn Progress) -> anyhow::Result<()> {
+pub fn run(args: &HttpBenchOptions, progress: &dyn Progress) -> anyhow::Result<()> {
     let dir = args
         .dir
         .clone()

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use clap::Args;
 use residence_ledger::directory::{DirectoryOptions, LedgerDirectory, verify_directory};
 use residence_ledger::keys::KeySource;
 use residence_ledger::ledger::{AppendRequest, Condition, NewRecord};
@@ -24,28 +23,21 @@ use super::{Latencies, dir_bytes, resident_bytes};
 use crate::progress::Progress;
 
 /// Options of `residence bench ledger`.
-#[derive(Debug, Args)]
-pub struct LedgerBenchArgs {
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerBenchOptions {
     /// Scratch directory (emptied first); defaults to `target/bench-ledger`.
-    #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Concurrent writer counts for the durable-append runs.
-    #[arg(long, value_delimiter = ',', default_value = "1,16,256")]
     pub writers: Vec<usize>,
     /// Seconds per durable-append run.
-    #[arg(long, default_value_t = 5.0)]
     pub seconds: f64,
     /// Records for the bulk import (and the verification of its result).
-    #[arg(long, default_value_t = 2_000_000)]
     pub bulk_records: u64,
     /// Records in the ledger whose open time is measured (0 skips it).
-    #[arg(long, default_value_t = 10_000_000)]
     pub open_records: u64,
     /// Payload bytes per record (an event JSON is ~320 bytes).
-    #[arg(long, default_value_t = 320)]
     pub payload_bytes: usize,
     /// Write the results as JSON to this file too.
-    #[arg(long)]
     pub json: Option<PathBuf>,
 }
 
@@ -84,7 +76,7 @@ pub struct LedgerBenchReport {
 ///
 /// # Errors
 /// IO and ledger errors, with the directory at fault.
-pub fn run(args: &LedgerBenchArgs, progress: &dyn Progress) -> anyhow::Result<()> {
+pub fn run(args: &LedgerBenchOptions, progress: &dyn Progress) -> anyhow::Result<()> {
     let root = args
         .dir
         .clone()

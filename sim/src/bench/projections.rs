@@ -8,7 +8,6 @@ use std::time::Instant;
 use crate::bench::projections_baseline::point_queries;
 use crate::synthetic::{SyntheticConfig, generate, memory_ledger};
 use anyhow::Context as _;
-use clap::Args;
 use residence_projections::replay::decode_only;
 use residence_projections::replay_all;
 use residence_snapshots::SnapshotStore;
@@ -18,22 +17,17 @@ use super::resident_bytes;
 use crate::progress::Progress;
 
 /// Options of `residence bench projections`.
-#[derive(Debug, Args)]
-pub struct ProjectionsBenchArgs {
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionsBenchOptions {
     /// Persons in the synthetic population.
-    #[arg(long, default_value_t = 1_000_000)]
     pub persons: u64,
     /// Decoding threads for replay.
-    #[arg(long, default_value_t = 2)]
     pub threads: usize,
     /// Seed of the synthetic population.
-    #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Scratch directory for snapshots (emptied first); defaults to `target/bench-projections`.
-    #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Write the results as JSON to this file too.
-    #[arg(long)]
     pub json: Option<PathBuf>,
 }
 
@@ -62,7 +56,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 ///
 /// # Errors
 /// Ledger, projection and snapshot errors.
-pub fn run(args: &ProjectionsBenchArgs, progress: &dyn Progress) -> anyhow::Result<()> {
+pub fn run(args: &ProjectionsBenchOptions, progress: &dyn Progress) -> anyhow::Result<()> {
     let dir = args
         .dir
         .clone()

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::{Days, NaiveDate};
-use clap::Args;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use residence_domain::timeline::AsKnown;
@@ -52,33 +51,25 @@ pub const KEY_SEED: [u8; 32] = [7; 32];
 const INDEX_CACHE: &str = "index/ledger-index.bin";
 
 /// Options of `residence bench population`.
-#[derive(Debug, Args)]
-pub struct PopulationBenchArgs {
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopulationBenchOptions {
     /// Persons in the initial population.
-    #[arg(long, default_value_t = 100_000)]
     pub persons: u64,
     /// The generator's seed.
-    #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// The last day simulated (YYYY-MM-DD).
-    #[arg(long, default_value = "2026-11-01")]
     pub until: NaiveDate,
     /// Scratch directory (emptied first, removed at the end); defaults to
     /// `target/bench-population`.
-    #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Write the results as JSON to this file too.
-    #[arg(long)]
     pub json: Option<PathBuf>,
     /// Point-in-time person queries and inclusion proofs to time (household books and
     /// consistency proofs: a tenth of it).
-    #[arg(long, default_value_t = 20_000)]
     pub queries: usize,
     /// Decoding threads for replay.
-    #[arg(long, default_value_t = 2)]
     pub threads: usize,
     /// Keep the scratch directory (command file, ledger) instead of removing it.
-    #[arg(long)]
     pub keep: bool,
 }
 
@@ -314,7 +305,7 @@ fn load_average() -> String {
 /// # Errors
 /// Generation, import, ledger and projection failures, a proof that does not verify, and
 /// statistics that differ from the generator's (after the table and the JSON are written).
-pub fn run(args: &PopulationBenchArgs, progress: &dyn Progress) -> anyhow::Result<()> {
+pub fn run(args: &PopulationBenchOptions, progress: &dyn Progress) -> anyhow::Result<()> {
     let root = args
         .dir
         .clone()
@@ -361,7 +352,7 @@ pub fn run(args: &PopulationBenchArgs, progress: &dyn Progress) -> anyhow::Resul
 
 /// Runs every phase in `root`.
 fn measure(
-    args: &PopulationBenchArgs,
+    args: &PopulationBenchOptions,
     root: &Path,
     progress: &dyn Progress,
 ) -> anyhow::Result<SuiteReport> {
@@ -632,7 +623,7 @@ fn random_as_known(rng: &mut StdRng, projections: &Projections) -> AsKnown {
 fn person_queries(
     projections: &Projections,
     ledger: &Ledger,
-    args: &PopulationBenchArgs,
+    args: &PopulationBenchOptions,
     rng: &mut StdRng,
     progress: &dyn Progress,
 ) -> anyhow::Result<Phase> {
@@ -674,7 +665,7 @@ fn person_queries(
 fn household_books(
     projections: &Projections,
     ledger: &Ledger,
-    args: &PopulationBenchArgs,
+    args: &PopulationBenchOptions,
     rng: &mut StdRng,
     progress: &dyn Progress,
 ) -> anyhow::Result<Phase> {
@@ -722,7 +713,7 @@ fn household_books(
 /// Population counts by unit on random dates (and on `until`), as known now.
 fn population_queries(
     projections: &Projections,
-    args: &PopulationBenchArgs,
+    args: &PopulationBenchOptions,
     rng: &mut StdRng,
 ) -> Phase {
     let mut latencies = Latencies::default();
@@ -748,7 +739,7 @@ fn population_queries(
 /// sizes: generation and verification timed apart.
 fn proofs(
     ledger: &Ledger,
-    args: &PopulationBenchArgs,
+    args: &PopulationBenchOptions,
     rng: &mut StdRng,
     progress: &dyn Progress,
 ) -> anyhow::Result<Vec<Phase>> {

@@ -1226,6 +1226,16 @@ async fn outside_the_jurisdiction_the_answer_is_403_before_the_law_says_anything
                    "authority": "Ủy ban nhân dân cấp xã"}),
         ),
         (
+            "update_current_address",
+            json!({"person": tam, "effective_on": "2026-11-27",
+                   "address": address(BA_DINH, "Số 8 phố Quán Thánh")}),
+        ),
+        (
+            "update_current_address",
+            json!({"person": tam, "effective_on": "2026-11-27",
+                   "address": address(BA_DINH, "Số 8 phố Quán Thánh")}),
+        ),
+        (
             "correct_event",
             json!({"corrects": registration, "replacement": registered["events"][0]["event"],
                    "reason": "Nhập sai loại sự kiện"}),
@@ -1233,6 +1243,7 @@ async fn outside_the_jurisdiction_the_answer_is_403_before_the_law_says_anything
     ];
     let before = head(&server);
     let refused_before = refused_entries(&server).await.len();
+    let mut answers = Vec::new();
     for (procedure, command) in &cases {
         let (status, body) = post(
             &server,
@@ -1252,10 +1263,39 @@ async fn outside_the_jurisdiction_the_answer_is_403_before_the_law_says_anything
                 "{procedure}: the refusal tells where the people live: {body:#}"
             );
         }
+        answers.push(body);
+    }
+    // One answer for all: nothing in it depends on what the register holds, not even whether
+    // the person exists (a person the register does not know gets the same words).
+    let (status, unknown) = post(
+        &server,
+        &server.officer,
+        "delete_permanent",
+        "outside-unknown-person",
+        json!({"person": "00000000000000ee", "household": wrong_household,
+               "effective_on": "2026-11-27", "ground": "b", "requester": "person_concerned"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{unknown:#}");
+    answers.push(unknown);
+    for answer in &answers {
+        assert_eq!(answer, &answers[0]);
     }
     assert_eq!(head(&server), before, "nothing was written");
     let refused = refused_entries(&server).await;
-    assert_eq!(refused.len() - refused_before, cases.len(), "{refused:#?}");
+    assert_eq!(
+        refused.len() - refused_before,
+        cases.len() + 1,
+        "{refused:#?}"
+    );
+    // The auditor reads the refusal as the server saw it, with the commune at fault.
+    assert!(
+        refused[refused_before]["entry"]["purpose"]
+            .as_str()
+            .is_some_and(|purpose| purpose.contains(HONG_HA)),
+        "{:#}",
+        refused[refused_before]
+    );
     for ((procedure, _), entry) in cases.iter().zip(&refused[refused_before..]) {
         assert_eq!(entry["entry"]["role"], "officer");
         let subject = entry["entry"]["subject"].as_str().expect("a subject");
