@@ -293,9 +293,7 @@ fn shown_unit(
     since: NaiveDate,
     date: NaiveDate,
 ) -> UnitRef {
-    state.dwelling(dwelling).map_or(registered.unit, |record| {
-        record.registered_address(registered, since, date).unit
-    })
+    state.shown_address(dwelling, registered, since, date).unit
 }
 
 /// The temporary registration a deletion at `dwelling` on `date` ends, as `decide` finds it

@@ -428,10 +428,7 @@ fn address_of(
     since: NaiveDate,
     date: NaiveDate,
 ) -> Address {
-    state.dwelling(dwelling).map_or_else(
-        || registered.clone(),
-        |record| record.registered_address(registered, since, date),
-    )
+    state.shown_address(dwelling, registered, since, date)
 }
 
 /// A consent in `role` is among `consents`.

@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use crate::address::Address;
 use crate::event::{Event, Procedure};
 use crate::event_id::EventId;
 use crate::ids::{ApplicationId, DwellingId, HouseholdId, PersonId};
@@ -145,6 +146,21 @@ impl State {
     /// A dwelling.
     pub fn dwelling(&self, dwelling: DwellingId) -> Option<&DwellingRecord> {
         self.dwellings.get(&dwelling)
+    }
+
+    /// The address of a registration made at `registered` (of `dwelling`) on `since`, as the
+    /// register shows it on `date`: with the dwelling's recodings since then.
+    pub fn shown_address(
+        &self,
+        dwelling: DwellingId,
+        registered: &Address,
+        since: NaiveDate,
+        date: NaiveDate,
+    ) -> Address {
+        self.dwelling(dwelling).map_or_else(
+            || registered.clone(),
+            |record| record.registered_address(registered, since, date),
+        )
     }
 
     /// Who holds or held a PIN.
