@@ -34,8 +34,6 @@ use crate::verify::VerifyReport;
 const COPY_PROGRESS_EVERY: u64 = 65_536;
 /// Buffer size of the segment reader and writer.
 const COPY_BUFFER_BYTES: usize = 8 << 20;
-/// Length of a checkpoint file name's size: 20 decimal digits, then `.note`.
-const CHECKPOINT_DIGITS: usize = 20;
 
 /// How far a backup has come, reported to the caller's callback in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,26 +266,17 @@ fn checkpoint_if_idle(source: &Path, clock: ClockMode) -> Result<(), BackupError
     }
 }
 
-/// The checkpoint files of `dir` (`<size, 20 digits>.note`) with their sizes, ascending. Other
-/// files (temporary files of a checkpoint being written) are not checkpoints and are skipped.
+/// The checkpoint files of `dir` (`<size, 20 digits>.note`) with their sizes, ascending (see
+/// [`crate::checkpoint_dir::list`]).
 fn checkpoint_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, BackupError> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir).map_err(io_error("listing", dir))? {
-        let path = entry.map_err(io_error("listing", dir))?.path();
-        let size = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .and_then(|name| name.strip_suffix(".note"))
-            .filter(|digits| {
-                digits.len() == CHECKPOINT_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())
-            })
-            .and_then(|digits| digits.parse::<u64>().ok());
-        if let Some(size) = size {
-            found.push((size, path));
-        }
-    }
-    found.sort();
-    Ok(found)
+    crate::checkpoint_dir::list(dir).map_err(|error| match error {
+        crate::checkpoint_dir::CheckpointFileError::Io {
+            operation,
+            path,
+            source,
+        } => io_error(operation, &path)(source),
+        other => io_error("listing", dir)(io::Error::other(other.to_string())),
+    })
 }
 
 fn latest_checkpoint_size(dir: &Path) -> Result<Option<u64>, BackupError> {

@@ -7,7 +7,7 @@
 //! <dir>/ledger.secret      32 random bytes for salts and tag blinding, 0600
 //! <dir>/LOCK               held by the one process writing
 //! <dir>/segments/          the records (FORMAT.md §6)
-//! <dir>/checkpoints/       signed checkpoints, one note per tree size
+//! <dir>/checkpoints/       signed checkpoints, one note per tree size, never replaced
 //! <dir>/tree/, index/      derived: deleted and rebuilt at will
 //! ```
 //!
@@ -23,12 +23,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{KeyName, NameError, NoteSigner, Origin, VerifierKey};
+use crate::checkpoint_dir;
 use crate::clock::ClockMode;
 use crate::keys::{KeyError, KeySource, LedgerKeys};
+use crate::ledger::TornRecords;
 use crate::ledger::{Ledger, LedgerConfig, Limits, OpenError};
 use crate::record::{BlindedKinds, InvalidValue, genesis_hash};
-use crate::store::file::{FileStore, FileStoreOptions};
-use crate::store::{OpenReport, StoreError};
+use crate::store::file::{FileStore, FileStoreOptions, OpenMode};
+use crate::store::{Cover, CoverSource, OpenReport, StoreError, TornBytes};
 
 /// The manifest file name.
 pub const MANIFEST_FILE: &str = "ledger.json";
@@ -215,13 +217,13 @@ impl LedgerDirectory {
         }
         let keys = LedgerKeys::load(dir)?;
         let genesis = genesis_hash(&origin);
-        let mut store_options = FileStoreOptions::new(genesis.0);
+        let mut store_options = store_options(dir, genesis.0, OpenMode::Repair);
         store_options.segment_bytes_max = options.segment_bytes_max;
         let (store, store_report) = FileStore::open(dir, store_options)?;
         let ledger = Ledger::open(LedgerConfig {
             store: Arc::new(store),
-            tree_dir: Some(dir.join("tree")),
-            checkpoint_dir: Some(dir.join("checkpoints")),
+            tree_dir: Some(dir.join(TREE_DIR)),
+            checkpoint_dir: Some(dir.join(checkpoint_dir::DIR_NAME)),
             origin,
             secret: keys.secret().clone(),
             blinded_kinds,
@@ -290,6 +292,75 @@ impl LedgerDirectory {
         }
         write_atomically(&self.dir, PUBLIC_KEY_FILE, text.as_bytes())
     }
+}
+
+/// The name of the stored tree's directory.
+const TREE_DIR: &str = "tree";
+
+/// Options for the store of the ledger in `dir`: its cover (the records no torn-tail rule may
+/// cut) is read from the directory's checkpoints and tree marker once the store holds the lock.
+fn store_options(dir: &Path, genesis: [u8; 32], mode: OpenMode) -> FileStoreOptions {
+    let checkpoints = dir.join(checkpoint_dir::DIR_NAME);
+    let tree = dir.join(TREE_DIR);
+    let mut options = FileStoreOptions::new(genesis);
+    options.mode = mode;
+    options.cover = CoverSource::Read(Arc::new(move || {
+        crate::ledger::cover(Some(&checkpoints), Some(&tree)).map_err(|(file, source)| {
+            StoreError::Io {
+                operation: "read",
+                file,
+                source,
+            }
+        })
+    }));
+    options
+}
+
+/// What [`repair`] found and cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairReport {
+    /// The records in the log after the repair.
+    pub records: u64,
+    /// Torn bytes the store cut at the end of the last segment file (a frame the file ends
+    /// inside, or whose length or trailer is bad), or an unfinished segment file it removed.
+    pub torn_frames: Vec<TornBytes>,
+    /// Records the ledger cut: well framed, but the first failed its hash checks and held a
+    /// zero sector.
+    pub torn_records: Option<TornRecords>,
+    /// The records no cut could reach (the latest checkpoint or the synced tree), if any.
+    pub cover: Option<Cover>,
+}
+
+/// Repairs the ledger in `dir` explicitly, as an operator does after a crash left a torn tail,
+/// and reports exactly what was cut: it opens the ledger (which applies the torn-write rules of
+/// `FORMAT.md` §6.5 beyond the cover, rebuilds derived files that disagree with the log and its
+/// signed checkpoint) and closes it again. It never creates a ledger, and it MUST NOT cut a
+/// record that a stored checkpoint or the synced tree covers: damage there refuses, as opening
+/// does. Every cut is also logged.
+///
+/// # Errors
+/// As [`LedgerDirectory::open`]: [`StoreError::DamagedCovered`] and
+/// [`OpenError::DamagedCovered`] for damage among covered records,
+/// [`OpenError::CoveredRecordsMissing`] when covered records are gone.
+pub fn repair(dir: &Path, options: &DirectoryOptions) -> Result<RepairReport, DirectoryError> {
+    let options = DirectoryOptions {
+        create: Create::Never,
+        ..options.clone()
+    };
+    let directory = LedgerDirectory::open(dir, &options)?;
+    let report = RepairReport {
+        records: directory.ledger().head().size,
+        torn_frames: directory.store_report().torn.clone(),
+        torn_records: directory.ledger().torn_at_open().cloned(),
+        cover: directory.store_report().cover.clone(),
+    };
+    tracing::info!(
+        records = report.records,
+        torn_frames = report.torn_frames.len(),
+        torn_records = report.torn_records.as_ref().map_or(0, |torn| torn.records),
+        "repaired the ledger"
+    );
+    Ok(report)
 }
 
 /// Whether the manifest exists. Not `Path::exists`, which reads an error (a directory the
@@ -419,12 +490,18 @@ pub enum VerifyDirectoryError {
 }
 
 /// Verifies the ledger in `dir` from its files alone, as an auditor would with a copy: the
-/// manifest, the public key in `ledger.pub`, the segments and the stored checkpoints. No secret
-/// is needed. The store's lock is taken, so a ledger being served is verified through a backup.
+/// manifest, the public key in `ledger.pub`, the segments, the stored checkpoints and the stored
+/// tree (every node, see [`crate::verify::verify_with_tree`]). No secret is needed. The store's
+/// lock is taken, so a ledger being served is verified through a backup.
+///
+/// Nothing is changed: the store is opened read-only. A torn tail beyond the cover is left in
+/// place and reported in [`crate::verify::VerifyReport::torn`] (the next open or [`repair`]
+/// cuts it); damage among covered records is refused exactly as opening refuses it
+/// ([`StoreError::DamagedCovered`]).
 ///
 /// # Errors
-/// [`VerifyDirectoryError`]: the first bad record or checkpoint, or why the files could not be
-/// read.
+/// [`VerifyDirectoryError`]: the first bad record, checkpoint or tree node, or why the files
+/// could not be read.
 pub fn verify_directory(
     dir: &Path,
     progress: &mut dyn FnMut(crate::record::Position),
@@ -452,18 +529,20 @@ pub fn verify_directory(
             path: key_path.clone(),
             detail: error.to_string(),
         })?;
-    let (store, _report) = FileStore::open(dir, FileStoreOptions::new(genesis_hash(&origin).0))
-        .map_err(DirectoryError::from)?;
+    let options = store_options(dir, genesis_hash(&origin).0, OpenMode::ReadOnly);
+    let (store, store_report) = FileStore::open(dir, options).map_err(DirectoryError::from)?;
     let records = crate::store::SegmentStore::len(&store);
-    let checkpoint_dir = dir.join("checkpoints");
-    let report = crate::verify::verify(
+    let checkpoint_dir = dir.join(checkpoint_dir::DIR_NAME);
+    let mut report = crate::verify::verify_with_tree(
         &store,
         &crate::verify::VerifyOptions {
             origin: &origin,
             checkpoint_dir: Some(&checkpoint_dir),
             keys: std::slice::from_ref(&key),
         },
+        &dir.join(TREE_DIR),
         progress,
     )?;
+    report.torn = store_report.torn;
     Ok((report, records))
 }

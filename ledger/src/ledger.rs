@@ -7,10 +7,15 @@
 //! from it on open; the store stays a dumb, durable byte log that a second backend can implement.
 //!
 //! - [`Ledger::open`] checks the tail of the log (torn writes are truncated, altered records
-//!   refuse the open), loads the index cache (`index_cache.rs`, `<ledger>/index/`) when it
-//!   matches the log and replays the records after it (or rebuilds the indexes from the whole
-//!   log), and brings the Merkle tree up to the log. Closing the ledger writes the cache, and
-//!   so does a checkpoint once the ledger grew by a quarter since the last one.
+//!   refuse the open, and nothing a stored checkpoint or the synced tree covers is ever cut),
+//!   loads the index cache (`index_cache.rs`, `<ledger>/index/`) when it matches the log and
+//!   replays the records after it (or rebuilds the indexes from the whole log), brings the
+//!   Merkle tree up to the log and checks it against the latest signed checkpoint (rebuilding a
+//!   tree that disagrees). Closing the ledger writes the cache, and so does a checkpoint once
+//!   the ledger grew by a quarter since the last one.
+//! - [`Ledger::checkpoint`] signs only a tree that extends the latest signed checkpoint, and
+//!   stores each note once (`checkpoint_dir`); [`Ledger::checked_inclusion_proof`] and
+//!   [`Ledger::checked_consistency_proof`] give out only proofs that verify against it.
 //! - [`Ledger::append`] / [`Ledger::append_blocking`] validate and prepare a request in the
 //!   caller's thread (tag blinding, salts, payload commitments: the hashing that does not depend
 //!   on the position), then queue it to the sequencer (`writer.rs`): a writer thread forms a
@@ -38,18 +43,19 @@ mod writer;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
-use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use open::OpenError;
+pub(crate) use open::cover;
 pub use subscribe::Subscription;
 
 use crate::checkpoint::{Checkpoint, NoteSigner, Origin, SignedNote, VerifierKey};
+use crate::checkpoint_dir::{self, CheckpointFileError};
 use crate::clock::{ClockError, ClockMode, check_request_time};
 use crate::hash::Hash;
 use crate::index::{FingerprintKey, IdIndex, TagFingerprint, TagIndex, id_fingerprint};
@@ -61,7 +67,7 @@ use crate::record::{
     Position, Salt, SchemaVersion, StoredRecord, StoredTag, TAGS_PER_RECORD_MAX, Tag, TagBlinding,
     Timestamp, body_len, content_len, decode_content, payload_commitment,
 };
-use crate::store::{SegmentStore, StoreError};
+use crate::store::{Location, SegmentStore, StoreError};
 use crate::tree_store::{TreeAppendError, TreeStore, TreeSyncError};
 
 /// Bounds on everything the ledger accepts and holds (STYLE: a limit on everything).
@@ -363,6 +369,82 @@ pub enum ProofError {
     /// The sizes or index are not in the tree (→ 400/404), or a tree file failed (→ 500).
     #[error(transparent)]
     Prove(#[from] ProveError),
+    /// A checked proof was asked for a tree size that no signed checkpoint covers yet (or no
+    /// checkpoint was signed). → sign a checkpoint, then ask again (the API signs one).
+    #[error("no signed checkpoint covers tree size {size} (latest: {latest:?})")]
+    NotCheckpointed {
+        /// The size asked for.
+        size: u64,
+        /// The size of the latest signed checkpoint, if any.
+        latest: Option<u64>,
+    },
+    /// The proof the stored tree gave does not verify against the signed checkpoint: a stored
+    /// node is damaged. Nothing is given out; the tree is no longer trusted and the next open
+    /// rebuilds it from the log. → 500 (or 503); run `residence verify`, restart.
+    #[error(
+        "the stored merkle tree gave a proof that does not verify against the signed checkpoint of size {checkpoint}: {detail}"
+    )]
+    Unverified {
+        /// The size of the signed checkpoint checked against.
+        checkpoint: u64,
+        /// What did not verify.
+        detail: String,
+    },
+    /// The record could not be read for its hash. → as [`ReadError`].
+    #[error("reading the record failed")]
+    Read(#[source] ReadError),
+}
+
+/// An inclusion proof that was checked against a signed checkpoint before it was given out
+/// (see [`Ledger::checked_inclusion_proof`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedInclusion {
+    /// The inclusion proof of the record in the tree of the size asked for.
+    pub proof: InclusionProof,
+    /// The record hash (as read from the log and checked against its body).
+    pub record_hash: Hash,
+    /// The root of the tree of the size asked for.
+    pub root: Hash,
+    /// The signed checkpoint it was checked against (the latest; its size is at least the size
+    /// asked for), as stored.
+    pub note: SignedNote,
+    /// That checkpoint's body.
+    pub checkpoint: Checkpoint,
+    /// The consistency proof from the size asked for to the checkpoint's size, when they differ.
+    pub consistency: Option<ConsistencyProof>,
+}
+
+/// A consistency proof that was checked against a signed checkpoint before it was given out
+/// (see [`Ledger::checked_consistency_proof`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedConsistency {
+    /// The consistency proof from the old size to the new one.
+    pub proof: ConsistencyProof,
+    /// The root of the tree of the old size.
+    pub old_root: Hash,
+    /// The root of the tree of the new size.
+    pub new_root: Hash,
+    /// The signed checkpoint the new root was checked against (the latest).
+    pub note: SignedNote,
+    /// That checkpoint's body.
+    pub checkpoint: Checkpoint,
+}
+
+/// Records the ledger cut when it opened: their frames passed the store's framing checks, but
+/// the first of them failed its hash checks and held a zero sector (`FORMAT.md` §6.5), beyond
+/// everything covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornRecords {
+    /// The first position cut.
+    pub from: Position,
+    /// How many records were cut (`from` to the end of the log).
+    pub records: u64,
+    /// The bytes of their frames.
+    pub bytes: u64,
+    /// Where the first of them was.
+    pub location: Option<Location>,
+    /// What was wrong with the first of them.
+    pub fault: crate::verify::RecordFault,
 }
 
 /// Why a checkpoint could not be made.
@@ -390,6 +472,44 @@ pub enum CheckpointWriteError {
         /// The OS error.
         #[source]
         source: io::Error,
+    },
+    /// Another note is already stored for this tree size (a fork, or a note not written by this
+    /// ledger): it is kept, and nothing was signed over it. → 500; run `residence verify`.
+    #[error("a different checkpoint of this size is already stored in {}; refusing to replace it", file.display())]
+    Conflict {
+        /// The stored note.
+        file: PathBuf,
+    },
+    /// The tree about to be signed does not extend the latest signed checkpoint (its root at
+    /// the signed size differs, or a consistency proof fails): signing it would be a fork.
+    /// Nothing was signed; the stored tree is no longer trusted and the next open rebuilds it
+    /// from the log. → 500; restart the ledger.
+    #[error(
+        "the tree of size {size} does not extend the signed checkpoint of size {signed}: {detail}"
+    )]
+    Inconsistent {
+        /// The tree size that would have been signed.
+        size: u64,
+        /// The latest signed size.
+        signed: u64,
+        /// What did not match.
+        detail: String,
+    },
+    /// The latest checkpoint announced the next key, and the signer is another key (the one it
+    /// retired): `verify` would refuse the checkpoint. Nothing was signed. → 500; sign with the
+    /// announced key.
+    #[error("the latest checkpoint announced key {announced}; refusing to sign with another key")]
+    RetiredKey {
+        /// The announced key.
+        announced: Box<VerifierKey>,
+    },
+    /// A rotation was asked for at a tree size that already has a checkpoint (without that
+    /// announcement): a second note for one size is never written. → 409; append a record
+    /// first.
+    #[error("tree size {size} already has a signed checkpoint; append before announcing a key")]
+    SizeAlreadySigned {
+        /// The tree size.
+        size: u64,
     },
 }
 
@@ -487,6 +607,51 @@ impl Tree {
             Tree::Disk(tree) => tree.sync(),
         }
     }
+
+    /// Whether the tree's root at `old` is `old_root` and, when the tree is larger, the
+    /// consistency proof from `old` to its size verifies between `old_root` and its root: the
+    /// nodes those need agree with what was signed at `old`. `Err` says what did not.
+    fn extends(&self, old: u64, old_root: &Hash) -> Result<(), String> {
+        let size = self.size();
+        if old > size {
+            return Err(format!(
+                "the tree holds {size} leaves, fewer than the signed {old}"
+            ));
+        }
+        let at = self.root_at(old).map_err(|error| error.to_string())?;
+        if at != *old_root {
+            return Err(format!(
+                "its root at size {old} is {at}, the signed root is {old_root}"
+            ));
+        }
+        if old > 0 && old < size {
+            self.consistency_proof(old, size)
+                .map_err(|error| error.to_string())?
+                .verify(old_root, &self.root())
+                .map_err(|error| {
+                    format!("the consistency proof from {old} to {size} does not verify: {error}")
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Stops trusting the stored nodes: the next open rebuilds the tree (see
+    /// [`TreeStore::distrust`]). A tree in memory is rebuilt on every open anyway.
+    fn distrust(&mut self, why: &str) {
+        tracing::error!(%why, "the stored merkle tree disagrees with a signed checkpoint; it is rebuilt from the log at the next open");
+        if let Tree::Disk(tree) = self
+            && let Err(error) = tree.distrust()
+        {
+            tracing::error!(%error, "removing the tree's synced marker failed; delete tree/ before the next open");
+        }
+    }
+}
+
+/// The latest signed checkpoint: as stored (the note), and its body.
+#[derive(Debug, Clone)]
+struct Signed {
+    note: SignedNote,
+    checkpoint: Checkpoint,
 }
 
 /// The indexes and head. The writer updates the indexes as it decides (they run ahead of
@@ -519,6 +684,12 @@ struct Shared {
     index_dir: Option<PathBuf>,
     /// The size of the index cache used on open (0: rebuilt from the log).
     opened_from_cache: u64,
+    /// The records cut as a torn tail when the ledger opened.
+    torn_at_open: Option<TornRecords>,
+    /// The latest checkpoint signed or stored (loaded from `checkpoint_dir` on open).
+    signed: Mutex<Option<Signed>>,
+    /// Held while a checkpoint is made: two at once could race for one size's file.
+    checkpointing: Mutex<()>,
     state: RwLock<State>,
     tree: Mutex<Tree>,
     /// The first append failure; set once, never cleared (fail-stop).
@@ -554,6 +725,12 @@ impl Shared {
 
     fn tree(&self) -> std::sync::MutexGuard<'_, Tree> {
         self.tree
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn signed(&self) -> std::sync::MutexGuard<'_, Option<Signed>> {
+        self.signed
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -718,14 +895,19 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Opens the ledger over `config.store`: checks the tail (truncating a torn one), rebuilds
-    /// the indexes, brings the Merkle tree up to the log and starts the sequencer threads.
+    /// Opens the ledger over `config.store`: checks the tail (truncating a torn one beyond the
+    /// records a stored checkpoint or the synced tree covers, `FORMAT.md` §6.5), rebuilds the
+    /// indexes, brings the Merkle tree up to the log, checks the log and the tree against the
+    /// latest stored checkpoint (rebuilding a tree that disagrees) and starts the sequencer
+    /// threads.
     ///
     /// This does blocking IO; from async code call it in `spawn_blocking`.
     ///
     /// # Errors
-    /// [`OpenError`]: a damaged record (naming position, file and offset), a store or tree
-    /// failure.
+    /// [`OpenError`]: a damaged record (naming position, file and offset), damage or missing
+    /// records among the covered ones ([`OpenError::DamagedCovered`],
+    /// [`OpenError::CoveredRecordsMissing`]), a damaged stored checkpoint or a log that
+    /// disagrees with it, a store or tree failure.
     pub fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         open::open(config)
     }
@@ -1249,12 +1431,21 @@ impl Ledger {
     }
 
     /// Signs a checkpoint of the current tree with `signer` and, when a checkpoint directory is
-    /// configured, stores it as `<size, 20 digits>.note` (write to a temporary file, fsync,
-    /// rename, fsync the directory). The tree is synced first, so a stored checkpoint never
-    /// covers leaves the tree could lose.
+    /// configured, stores it as `<size, 20 digits>.note`, created once and never replaced (see
+    /// [`checkpoint_dir::store`]). The tree is synced first, so a stored checkpoint never covers
+    /// leaves the tree could lose.
+    ///
+    /// Contracts: it MUST NOT sign a tree that does not extend the latest signed checkpoint
+    /// (same size: same root; larger: the tree's root at the signed size is the signed root and
+    /// the consistency proof from there holds), and MUST NOT write a second note for a size:
+    /// when the tree has the size and root of the latest checkpoint, that stored note is
+    /// returned and nothing is signed. Checkpoint times never decrease.
     ///
     /// # Errors
-    /// [`CheckpointWriteError`].
+    /// [`CheckpointWriteError`]: [`CheckpointWriteError::Inconsistent`] for a tree that does not
+    /// extend the latest checkpoint, [`CheckpointWriteError::Conflict`] when another note is
+    /// stored for the size, [`CheckpointWriteError::RetiredKey`] when the latest checkpoint
+    /// announced another key than the signer's.
     pub fn checkpoint(&self, signer: &NoteSigner) -> Result<SignedNote, CheckpointWriteError> {
         self.make_checkpoint(signer, None)
     }
@@ -1277,6 +1468,13 @@ impl Ledger {
         signer: &NoteSigner,
         next_key: Option<VerifierKey>,
     ) -> Result<SignedNote, CheckpointWriteError> {
+        // One checkpoint at a time: the latest signed one is read, extended and replaced.
+        let _one = self
+            .shared
+            .checkpointing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let latest = self.shared.signed().clone();
         let (size, root) = {
             let mut tree = self.shared.tree();
             if let Err(error) = tree.sync() {
@@ -1284,7 +1482,32 @@ impl Ledger {
                     .fail(format!("syncing the merkle tree failed: {error}"));
                 return Err(error.into());
             }
-            (tree.size(), tree.root())
+            let (size, root) = (tree.size(), tree.root());
+            if let Some(latest) = &latest {
+                let signed = &latest.checkpoint;
+                if signed.size == size && signed.root == root {
+                    if next_key.is_none() || next_key == signed.next_key {
+                        return Ok(latest.note.clone());
+                    }
+                    return Err(CheckpointWriteError::SizeAlreadySigned { size });
+                }
+                if let Err(detail) = tree.extends(signed.size, &signed.root) {
+                    tree.distrust(&detail);
+                    return Err(CheckpointWriteError::Inconsistent {
+                        size,
+                        signed: signed.size,
+                        detail,
+                    });
+                }
+                if let Some(announced) = &signed.next_key
+                    && signer.verifier_key() != *announced
+                {
+                    return Err(CheckpointWriteError::RetiredKey {
+                        announced: Box::new(announced.clone()),
+                    });
+                }
+            }
+            (size, root)
         };
         let head = if size == 0 {
             self.shared.genesis
@@ -1303,6 +1526,10 @@ impl Ledger {
         let time = time
             .to_datetime()
             .ok_or(CheckpointWriteError::TimeOutOfRange { time })?;
+        // Checkpoint times never decrease, even when the wall clock stepped back.
+        let time = latest
+            .as_ref()
+            .map_or(time, |latest| time.max(latest.checkpoint.time));
         let checkpoint = Checkpoint {
             origin: self.shared.origin.clone(),
             size,
@@ -1313,16 +1540,156 @@ impl Ledger {
         };
         let note = checkpoint.sign(signer);
         if let Some(dir) = &self.shared.checkpoint_dir {
-            write_atomically(
-                dir,
-                &format!("{size:020}.note"),
-                note.to_string().as_bytes(),
-            )?;
+            match checkpoint_dir::store(dir, size, &note) {
+                Ok(_) => {}
+                Err(CheckpointFileError::Conflict { file }) => {
+                    return Err(CheckpointWriteError::Conflict { file });
+                }
+                Err(CheckpointFileError::Io { path, source, .. }) => {
+                    return Err(CheckpointWriteError::Write { path, source });
+                }
+                Err(other) => {
+                    unreachable!("storing a note only fails with a conflict or IO: {other}")
+                }
+            }
         }
+        *self.shared.signed() = Some(Signed {
+            note: note.clone(),
+            checkpoint,
+        });
         let cached = self.shared.state().cached_size;
         self.shared
             .write_index_cache((cached / 4).max(CACHE_GROWTH_MIN));
         Ok(note)
+    }
+
+    /// The latest signed checkpoint (the stored note with the largest size when the ledger
+    /// opened, or the last one signed since), with its body; `None` when none was signed.
+    #[must_use]
+    pub fn latest_checkpoint(&self) -> Option<(SignedNote, Checkpoint)> {
+        self.shared
+            .signed()
+            .as_ref()
+            .map(|signed| (signed.note.clone(), signed.checkpoint.clone()))
+    }
+
+    /// The latest signed checkpoint if it covers tree size `size`.
+    fn signed_covering(&self, size: u64) -> Result<Signed, ProofError> {
+        let latest = self.shared.signed().clone();
+        match latest {
+            Some(signed) if signed.checkpoint.size >= size => Ok(signed),
+            other => Err(ProofError::NotCheckpointed {
+                size,
+                latest: other.map(|signed| signed.checkpoint.size),
+            }),
+        }
+    }
+
+    /// Refuses a proof that did not verify, and stops trusting the stored tree.
+    fn unverified(&self, signed: &Signed, detail: String) -> ProofError {
+        self.shared.tree().distrust(&detail);
+        ProofError::Unverified {
+            checkpoint: signed.checkpoint.size,
+            detail,
+        }
+    }
+
+    /// The inclusion proof of record `index` in the tree of size `size`, checked before it is
+    /// given out: it MUST verify with the record's hash (read from the log) against the root at
+    /// `size`, and that root MUST be the root of the latest signed checkpoint or, for a smaller
+    /// size, extend to it (a consistency proof, returned beside it). Only a proof that passes
+    /// leaves the ledger, so a damaged stored node never reaches a caller.
+    ///
+    /// # Errors
+    /// [`ProofError::Prove`] for an index or size outside the tree or a tree file failure,
+    /// [`ProofError::NotCheckpointed`] when no signed checkpoint covers `size`,
+    /// [`ProofError::Unverified`] when the stored tree gave a proof that does not verify (the
+    /// tree is then distrusted, see [`ProofError::Unverified`]), [`ProofError::Read`].
+    pub fn checked_inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<CheckedInclusion, ProofError> {
+        let signed = self.signed_covering(size)?;
+        let signed_size = signed.checkpoint.size;
+        let (proof, root, consistency) = {
+            let tree = self.shared.tree();
+            let proof = tree.inclusion_proof(index, size)?;
+            let root = tree.root_at(size)?;
+            let consistency = if size < signed_size {
+                Some(tree.consistency_proof(size, signed_size)?)
+            } else {
+                None
+            };
+            (proof, root, consistency)
+        };
+        let record_hash = self
+            .read(Position(index))
+            .map_err(ProofError::Read)?
+            .record_hash;
+        let checked = proof
+            .verify(&record_hash, &root)
+            .map_err(|error| format!("inclusion of record {index} in size {size}: {error}"))
+            .and_then(|()| anchor(size, &root, consistency.as_ref(), &signed));
+        if let Err(detail) = checked {
+            return Err(self.unverified(&signed, detail));
+        }
+        Ok(CheckedInclusion {
+            proof,
+            record_hash,
+            root,
+            note: signed.note,
+            checkpoint: signed.checkpoint,
+            consistency,
+        })
+    }
+
+    /// The consistency proof from size `old` to size `new`, checked before it is given out: it
+    /// MUST verify between the tree's roots at `old` and `new`, and the root at `new` MUST be
+    /// the root of the latest signed checkpoint or extend to it.
+    ///
+    /// # Errors
+    /// As [`Ledger::checked_inclusion_proof`].
+    pub fn checked_consistency_proof(
+        &self,
+        old: u64,
+        new: u64,
+    ) -> Result<CheckedConsistency, ProofError> {
+        let signed = self.signed_covering(new)?;
+        let signed_size = signed.checkpoint.size;
+        let (proof, old_root, new_root, to_signed) = {
+            let tree = self.shared.tree();
+            let proof = tree.consistency_proof(old, new)?;
+            let old_root = tree.root_at(old)?;
+            let new_root = tree.root_at(new)?;
+            let to_signed = if new < signed_size {
+                Some(tree.consistency_proof(new, signed_size)?)
+            } else {
+                None
+            };
+            (proof, old_root, new_root, to_signed)
+        };
+        let checked = proof
+            .verify(&old_root, &new_root)
+            .map_err(|error| format!("consistency from {old} to {new}: {error}"))
+            .and_then(|()| anchor(new, &new_root, to_signed.as_ref(), &signed));
+        if let Err(detail) = checked {
+            return Err(self.unverified(&signed, detail));
+        }
+        Ok(CheckedConsistency {
+            proof,
+            old_root,
+            new_root,
+            note: signed.note,
+            checkpoint: signed.checkpoint,
+        })
+    }
+
+    /// The records this ledger cut as a torn tail when it opened (beyond everything covered),
+    /// for operators and `repair`; the store's own cuts are in its open report.
+    #[must_use]
+    pub fn torn_at_open(&self) -> Option<&TornRecords> {
+        self.shared.torn_at_open.as_ref()
     }
 
     /// Counts and memory estimates of the indexes (for benchmarks and the memory budget).
@@ -1373,22 +1740,26 @@ impl Drop for Ledger {
 /// by this many records.
 const CACHE_GROWTH_MIN: u64 = 65_536;
 
-/// Writes `bytes` to `dir/name` atomically: temporary file, fsync, rename, fsync the directory.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CheckpointWriteError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| CheckpointWriteError::Write { path, source }
-    };
-    fs::create_dir_all(dir).map_err(io(dir))?;
-    let temp = dir.join(format!(".{name}.tmp"));
-    let target = dir.join(name);
-    let mut file = fs::File::create(&temp).map_err(io(&temp))?;
-    file.write_all(bytes).map_err(io(&temp))?;
-    file.sync_all().map_err(io(&temp))?;
-    drop(file);
-    fs::rename(&temp, &target).map_err(io(&target))?;
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(dir))?;
-    Ok(())
+/// Whether `root`, the tree's root at `size`, is the signed checkpoint's root (same size) or
+/// extends to it by `consistency` (a smaller size). `Err` says what did not verify.
+fn anchor(
+    size: u64,
+    root: &Hash,
+    consistency: Option<&ConsistencyProof>,
+    signed: &Signed,
+) -> Result<(), String> {
+    let checkpoint = &signed.checkpoint;
+    match consistency {
+        Some(proof) => proof.verify(root, &checkpoint.root).map_err(|error| {
+            format!(
+                "consistency from {size} to the signed size {}: {error}",
+                checkpoint.size
+            )
+        }),
+        None if *root == checkpoint.root => Ok(()),
+        None => Err(format!(
+            "the root at the signed size {size} is {root}, the signed root is {}",
+            checkpoint.root
+        )),
+    }
 }

@@ -12,12 +12,19 @@
 //! ([`record::BlindedKinds`]), and the manifest keeps them.
 //!
 //! Layers, bottom up: [`store`] (durable bytes by position; backends), the record codec, the
-//! sequencer (chain, tags, conditions, idempotency), the Merkle tree and checkpoints, and
-//! verification; beside them, the ledger directory (the embedded deployment) and its online
+//! sequencer (chain, tags, conditions, idempotency), the Merkle tree and checkpoints (each
+//! signed note stored once, [`checkpoint_dir`]), and verification; beside them, the ledger
+//! directory (the embedded deployment, with its explicit [`directory::repair`]) and its online
 //! [`backup`].
+//!
+//! Invariants: nothing a signed checkpoint or the synced tree covers is ever cut; no second
+//! note is ever stored for a tree size, and no tree is signed that does not extend the latest
+//! signed one; derived files (tree, indexes) are checked against the log and what is signed
+//! before they are believed.
 
 pub mod backup;
 pub mod checkpoint;
+pub mod checkpoint_dir;
 pub mod clock;
 pub mod directory;
 pub mod hash;

@@ -155,6 +155,10 @@ impl NodeCache {
     fn put(&mut self, level: u8, index: u64, hash: Hash) {
         self.slots[Self::slot(level, index)] = Some((level, index, hash));
     }
+
+    fn clear(&mut self) {
+        self.slots.fill(None);
+    }
 }
 
 impl std::fmt::Debug for NodeCache {
@@ -176,6 +180,9 @@ pub struct TreeStore {
     synced_size: u64,
     directory_dirty: bool,
     failed: bool,
+    /// A node was found to disagree with what is signed: the marker is gone and is not written
+    /// again, so that the next open rebuilds the tree.
+    distrusted: bool,
 }
 
 impl std::fmt::Debug for TreeStore {
@@ -225,7 +232,7 @@ fn marker_bytes(size: u64, root: &Hash) -> [u8; SYNCED_LEN] {
 }
 
 /// Parses the marker; `None` when it is not a valid marker.
-fn parse_marker(bytes: &[u8]) -> Option<(u64, Hash)> {
+pub(crate) fn parse_marker(bytes: &[u8]) -> Option<(u64, Hash)> {
     if bytes.len() != SYNCED_LEN
         || bytes[0..8] != SYNCED_MAGIC
         || bytes[8..12] != FORMAT_VERSION.to_le_bytes()
@@ -255,6 +262,33 @@ fn write_marker(dir: &Path, size: u64, root: &Hash) -> Result<(), (PathBuf, io::
     write().map_err(|source| (temp.clone(), source))?;
     fs::rename(&temp, &target).map_err(|source| (target.clone(), source))?;
     sync_directory(dir).map_err(|source| (dir.to_path_buf(), source))
+}
+
+/// The size recorded in the `synced` marker of the tree in `dir`, when the marker exists and is
+/// valid; a damaged marker says nothing (the tree is then rebuilt). Read before the log is
+/// opened: the records it covers were acknowledged, so opening never cuts them (`FORMAT.md`
+/// §6.5).
+///
+/// # Errors
+/// The IO error of a failed read (a missing marker is `Ok(None)`).
+pub fn synced_size(dir: &Path) -> io::Result<Option<u64>> {
+    match fs::read(dir.join(SYNCED_FILE)) {
+        Ok(bytes) => Ok(parse_marker(&bytes).map(|(size, _)| size)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The path of the `synced` marker of the tree in `dir`.
+#[must_use]
+pub fn marker_path(dir: &Path) -> PathBuf {
+    dir.join(SYNCED_FILE)
+}
+
+/// The path of the level file `level` of the tree in `dir`.
+#[must_use]
+pub fn level_file(dir: &Path, level: usize) -> PathBuf {
+    level_path(dir, level)
 }
 
 /// The largest tree size whose nodes the level files (with `entries[k]` whole entries each) all
@@ -339,6 +373,7 @@ impl TreeStore {
             synced_size: size,
             directory_dirty: false,
             failed: false,
+            distrusted: false,
         };
         for level in 0..MAX_LEVELS {
             if (size >> level) & 1 == 1 {
@@ -515,12 +550,29 @@ impl TreeStore {
             sync_directory(&self.dir).map_err(sync_io(&self.dir))?;
             self.directory_dirty = false;
         }
-        if self.synced_size != self.size {
+        if self.synced_size != self.size && !self.distrusted {
             write_marker(&self.dir, self.size, &self.root())
                 .map_err(|(path, source)| TreeSyncError::Io { path, source })?;
             self.synced_size = self.size;
         }
         Ok(())
+    }
+
+    /// Stops trusting the stored nodes: a node was found to disagree with a signed root. The
+    /// `synced` marker is removed (durably) and never written again by this store, so the next
+    /// open rebuilds the whole tree from the record hashes; until then the store keeps
+    /// appending (the frontier, and so the current root, is kept in memory).
+    ///
+    /// # Errors
+    /// The IO error of removing the marker or syncing the directory.
+    pub fn distrust(&mut self) -> io::Result<()> {
+        self.distrusted = true;
+        self.lock_cache().clear();
+        match fs::remove_file(self.dir.join(SYNCED_FILE)) {
+            Ok(()) => sync_directory(&self.dir),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// Reads `node(level, index)` from its level file (through the cache).

@@ -1,5 +1,7 @@
-//! Full verification of a ledger: every hash, chain link, back-link, payload commitment, and the
-//! Merkle root at every stored checkpoint.
+//! Full verification of a ledger: every hash, chain link, back-link, payload commitment, that
+//! no event id is used twice, the Merkle root at every stored checkpoint (their signatures in
+//! order of size, following key rotations, with times that never go back), and, when asked, every
+//! node of the stored Merkle tree.
 //!
 //! Why a pass of its own: opening a ledger checks only what a crash can damage (the tail), so
 //! that a node starts in seconds; `residence verify` is what an operator or auditor runs to learn
@@ -16,15 +18,27 @@
 //! subtrees of each chunk of `CHUNK_RECORDS` records) is what costs: many small inputs, which
 //! BLAKE3 hashes one at a time, so it is spread over `HASH_THREADS` threads by chunk; only one
 //! node hash per chunk and the checkpoint roots are computed in order.
+//!
+//! Event ids: each is indexed by a 64-bit fingerprint (SipHash with a key random per run, so
+//! ids chosen to collide cannot slow it down); the rare records whose fingerprint matches an
+//! earlier one are compared with it after the scan, by reading both.
 
+mod tree;
+
+use std::collections::hash_map::RandomState;
 use std::fs;
+use std::hash::BuildHasher as _;
 use std::io;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{CheckpointError, NoteParseError, Origin, SignedNote, VerifierKey};
+use chrono::{DateTime, Utc};
+
+use crate::checkpoint::{
+    Checkpoint, CheckpointError, NoteParseError, Origin, SignedNote, VerifierKey,
+};
 use crate::hash::Hash;
-use crate::index::LastByText;
+use crate::index::{IdIndex, LastByText};
 use crate::merkle::{empty_root, leaf_hash, node_hash};
 use crate::record::{
     DecodeError, PayloadRef, Position, Salt, StoredRecordRef, Timestamp, decode_content,
@@ -101,6 +115,13 @@ pub enum RecordFault {
     /// unfinished erasure (run the erasure again) or an altered state byte.
     #[error("payload marked erased but its salt or bytes are not zero")]
     ErasedNotZero,
+    /// The record's event id is already the id of an earlier record (ids are unique within a
+    /// ledger, `FORMAT.md` §1, §2.1).
+    #[error("event id already used by record {first}")]
+    DuplicateEventId {
+        /// The earlier record with the same id.
+        first: Position,
+    },
 }
 
 /// Checks the stored record hash and a present payload's commitment of a decoded record.
@@ -340,15 +361,18 @@ struct Hashed {
     /// For each checkpoint ending inside the chunk: its index in the checkpoint list, the
     /// frontier of the chunk's leaves up to it, and the record hash at its size − 1.
     at_checkpoints: Vec<(usize, Frontier, Hash)>,
+    /// The leaf hashes of the chunk's records, when the stored tree is compared.
+    leaves: Vec<Hash>,
 }
 
 /// Hashes one chunk: every record hash and present payload commitment is recomputed and
 /// compared, and the chunk's leaves are folded into a Merkle frontier (snapshotted at every
 /// checkpoint size inside the chunk).
-fn hash_chunk(chunk: &Chunk, checkpoints: &[StoredCheckpoint]) -> Hashed {
+fn hash_chunk(chunk: &Chunk, checkpoints: &[StoredCheckpoint], with_leaves: bool) -> Hashed {
     let first = chunk.first();
     let mut frontier = Frontier::default();
     let mut at_checkpoints = Vec::new();
+    let mut leaves = Vec::with_capacity(if with_leaves { chunk.records.len() } else { 0 });
     let mut next_checkpoint = checkpoints.partition_point(|c| c.size <= first);
     let span = |(start, len): (u32, u32)| &chunk.bytes[start as usize..(start + len) as usize];
     let mut hasher = blake3::Hasher::new();
@@ -376,9 +400,13 @@ fn hash_chunk(chunk: &Chunk, checkpoints: &[StoredCheckpoint]) -> Hashed {
                 failure: Some((position, fault)),
                 frontier,
                 at_checkpoints,
+                leaves,
             };
         }
         frontier.push(&stored);
+        if with_leaves {
+            leaves.push(leaf_hash(&stored));
+        }
         while checkpoints
             .get(next_checkpoint)
             .is_some_and(|c| c.size == position + 1)
@@ -392,6 +420,7 @@ fn hash_chunk(chunk: &Chunk, checkpoints: &[StoredCheckpoint]) -> Hashed {
         failure: None,
         frontier,
         at_checkpoints,
+        leaves,
     }
 }
 
@@ -399,6 +428,8 @@ fn hash_chunk(chunk: &Chunk, checkpoints: &[StoredCheckpoint]) -> Hashed {
 #[derive(Debug)]
 struct Folder<'a> {
     checkpoints: &'a [StoredCheckpoint],
+    /// The stored tree whose leaves are compared with the chunks', if any.
+    tree: Option<&'a tree::StoredTree>,
     /// The tree of every chunk folded so far (all full).
     frontier: Frontier,
     /// Chunks hashed ahead of their turn.
@@ -453,6 +484,13 @@ impl Folder<'_> {
                 },
             );
         }
+        if let Some(tree) = self.tree
+            && let Err((position, error)) =
+                tree.check_leaves(hashed.number * CHUNK_RECORDS as u64, &hashed.leaves)
+        {
+            // After the record's own faults and its checkpoints: the log is the truth.
+            self.fail((position, 2), error);
+        }
         if self.failure.is_some() {
             // The tree is not needed past a failure (and this chunk's may be cut short).
             self.ended = true;
@@ -493,6 +531,10 @@ pub struct VerifyReport {
     pub head: Hash,
     /// The number of checkpoints whose signature, root and head were checked.
     pub checkpoints: usize,
+    /// Torn bytes at the end of the log that were not verified (they were never acknowledged):
+    /// [`crate::directory::verify_directory`] opens the store read-only and leaves them for the
+    /// next open (or `repair`) to cut. Empty from [`verify`] itself.
+    pub torn: Vec<crate::store::TornBytes>,
 }
 
 /// What is wrong with a stored checkpoint.
@@ -518,6 +560,29 @@ pub enum CheckpointProblem {
     NameMismatch {
         /// The size in the checkpoint.
         size: u64,
+    },
+    /// A `*.note` file whose name is not 20 decimal digits and `.note`.
+    #[error("is not named <20 digits>.note")]
+    BadName,
+    /// The checkpoint's time is earlier than that of the checkpoint of the next smaller size:
+    /// times never go back as the tree grows.
+    #[error("has time {time}, earlier than {previous_time} of {}", previous.display())]
+    TimeWentBackwards {
+        /// The checkpoint of the next smaller size.
+        previous: PathBuf,
+        /// Its time.
+        previous_time: DateTime<Utc>,
+        /// This checkpoint's time.
+        time: DateTime<Utc>,
+    },
+    /// A smaller checkpoint announced the next key, but this one is still signed by the key it
+    /// retired (and not by the announced one).
+    #[error("is signed by key {key}, which {} retired by announcing the next key", announced_in.display())]
+    RetiredKey {
+        /// The checkpoint that announced the next key.
+        announced_in: PathBuf,
+        /// The retired key that signed this one.
+        key: String,
     },
     /// The checkpoint covers more records than the log holds: records were lost or removed.
     #[error("covers {size} records but the log holds {len}")]
@@ -575,6 +640,19 @@ pub enum VerifyError {
         /// What is wrong.
         problem: CheckpointProblem,
     },
+    /// A node of the stored Merkle tree (`tree/`) differs from the tree recomputed from the log,
+    /// or the stored tree is larger than the log. The tree is a cache: the ledger rebuilds it
+    /// (delete `tree/`, or open the ledger, whose check of the signed root finds most damage).
+    /// → exit 1.
+    #[error("stored tree file {} at byte {offset}: {detail}", file.display())]
+    Tree {
+        /// The level file or marker.
+        file: PathBuf,
+        /// The byte offset of the first wrong entry.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
     /// The checkpoint directory could not be listed. → exit 2.
     #[error("listing checkpoints in {} failed", dir.display())]
     CheckpointDir {
@@ -607,7 +685,22 @@ struct StoredCheckpoint {
     head: Hash,
 }
 
-/// Reads and signature-checks every `*.note` file in `dir`, sorted by size.
+/// The keys a checkpoint must be signed by: at first the trusted ones, after an announcement
+/// only the announced key.
+#[derive(Debug)]
+enum Signers<'k> {
+    Trusted(&'k [VerifierKey]),
+    Announced {
+        key: Box<VerifierKey>,
+        announced_in: PathBuf,
+        retired: Vec<VerifierKey>,
+    },
+}
+
+/// Reads every `*.note` file in `dir` and checks them in order of size (the size their names
+/// give): each signature under the keys current at that point (after a checkpoint that
+/// announces a key, only that key), then its body (origin, size against the name), and that
+/// times never go back.
 fn load_checkpoints(
     dir: &Path,
     origin: &Origin,
@@ -623,40 +716,69 @@ fn load_checkpoints(
             });
         }
     };
-    let mut found = Vec::new();
+    let mut named = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| VerifyError::CheckpointDir {
             dir: dir.to_path_buf(),
             source,
         })?;
         let file = entry.path();
-        if file.extension().is_none_or(|ext| ext != "note") {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !name.ends_with(".note") || name.starts_with('.') {
             continue;
         }
+        match crate::checkpoint_dir::parse_file_name(&name) {
+            Some(size) => named.push((size, file)),
+            None => {
+                return Err(VerifyError::Checkpoint {
+                    file,
+                    problem: CheckpointProblem::BadName,
+                });
+            }
+        }
+    }
+    named.sort_unstable();
+    let mut signers = Signers::Trusted(keys);
+    let mut previous: Option<(PathBuf, DateTime<Utc>)> = None;
+    let mut found = Vec::with_capacity(named.len());
+    for (size, file) in named {
+        let checkpoint = check_note(&file, &signers)?;
         let fail = |problem| VerifyError::Checkpoint {
             file: file.clone(),
             problem,
         };
-        let bytes = fs::read(&file).map_err(|e| fail(CheckpointProblem::Unreadable(e)))?;
-        let note =
-            SignedNote::from_bytes(&bytes).map_err(|e| fail(CheckpointProblem::Malformed(e)))?;
-        let checkpoint = note
-            .verify(keys)
-            .map_err(|e| fail(CheckpointProblem::Signature(e)))?;
         if &checkpoint.origin != origin {
             return Err(fail(CheckpointProblem::OriginMismatch {
                 found: checkpoint.origin.as_str().to_owned(),
             }));
         }
-        let expected_name = format!("{:020}.note", checkpoint.size);
-        if file
-            .file_name()
-            .is_none_or(|name| name.to_string_lossy() != expected_name)
-        {
+        if checkpoint.size != size {
             return Err(fail(CheckpointProblem::NameMismatch {
                 size: checkpoint.size,
             }));
         }
+        if let Some((previous, previous_time)) = &previous
+            && checkpoint.time < *previous_time
+        {
+            return Err(fail(CheckpointProblem::TimeWentBackwards {
+                previous: previous.clone(),
+                previous_time: *previous_time,
+                time: checkpoint.time,
+            }));
+        }
+        if let Some(next) = &checkpoint.next_key {
+            let retired = match &signers {
+                Signers::Trusted(keys) => keys.to_vec(),
+                Signers::Announced { key, .. } => vec![(**key).clone()],
+            };
+            signers = Signers::Announced {
+                key: Box::new(next.clone()),
+                announced_in: file.clone(),
+                retired,
+            };
+        }
+        previous = Some((file.clone(), checkpoint.time));
         found.push(StoredCheckpoint {
             file,
             size: checkpoint.size,
@@ -664,8 +786,36 @@ fn load_checkpoints(
             head: checkpoint.head,
         });
     }
-    found.sort_by_key(|checkpoint| checkpoint.size);
     Ok(found)
+}
+
+/// Reads the note `file` and checks its signature under `signers`; only then is its body
+/// parsed.
+fn check_note(file: &Path, signers: &Signers<'_>) -> Result<Checkpoint, VerifyError> {
+    let fail = |problem| VerifyError::Checkpoint {
+        file: file.to_path_buf(),
+        problem,
+    };
+    let bytes = fs::read(file).map_err(|e| fail(CheckpointProblem::Unreadable(e)))?;
+    let note = SignedNote::from_bytes(&bytes).map_err(|e| fail(CheckpointProblem::Malformed(e)))?;
+    match signers {
+        Signers::Trusted(keys) => note
+            .verify(keys)
+            .map_err(|e| fail(CheckpointProblem::Signature(e))),
+        Signers::Announced {
+            key,
+            announced_in,
+            retired,
+        } => note.verify(std::slice::from_ref(&**key)).map_err(|error| {
+            match note.verify_signatures(retired) {
+                Ok(old) => fail(CheckpointProblem::RetiredKey {
+                    announced_in: announced_in.clone(),
+                    key: old.to_string(),
+                }),
+                Err(_) => fail(CheckpointProblem::Signature(error)),
+            }
+        }),
+    }
 }
 
 fn check_checkpoint(
@@ -707,10 +857,12 @@ fn erased_is_zero(content: &[u8], view: &StoredRecordRef<'_>) -> bool {
 /// Verifies every record of `store` and every checkpoint in `options.checkpoint_dir`.
 ///
 /// Per record: it decodes, recomputes the record hash and a present payload's commitment,
-/// checks position, chain link, `recorded_at` order and every back-link, and that an erased
-/// payload is zeroed; it feeds the Merkle tree. At every checkpoint's size it compares the
-/// signed root and head with the recomputed ones. `progress` is called with the position
-/// reached every 65,536 records and once at the end.
+/// checks position, chain link, `recorded_at` order, every back-link, that its event id is not
+/// an earlier record's, and that an erased payload is zeroed; it feeds the Merkle tree. The
+/// checkpoints are checked in order of size (signatures under the key current at each, after
+/// rotations; times never going back), and at every checkpoint's size the signed root and head
+/// are compared with the recomputed ones. `progress` is called with the position reached every
+/// 65,536 records and once at the end.
 ///
 /// # Errors
 /// The first problem found: [`VerifyError::Record`] (with position, file, offset and fault),
@@ -720,12 +872,43 @@ pub fn verify(
     options: &VerifyOptions<'_>,
     progress: &mut dyn FnMut(Position),
 ) -> Result<VerifyReport, VerifyError> {
+    verify_inner(store, options, None, progress)
+}
+
+/// As [`verify`], and also compares every node of the stored Merkle tree in `tree_dir`
+/// (`FORMAT.md` §8.6) with the tree recomputed from the log (see the `tree` module): level 0
+/// with the records' leaf hashes, each higher level with the hashes of the level below, and the
+/// `synced` marker's root with the stored nodes. A missing `tree_dir` is not checked.
+///
+/// # Errors
+/// As [`verify`], and [`VerifyError::Tree`] naming the file and byte offset of the first wrong
+/// entry (after any problem of the log itself, which is the truth).
+pub fn verify_with_tree(
+    store: &dyn SegmentStore,
+    options: &VerifyOptions<'_>,
+    tree_dir: &Path,
+    progress: &mut dyn FnMut(Position),
+) -> Result<VerifyReport, VerifyError> {
+    verify_inner(store, options, Some(tree_dir), progress)
+}
+
+fn verify_inner(
+    store: &dyn SegmentStore,
+    options: &VerifyOptions<'_>,
+    tree_dir: Option<&Path>,
+    progress: &mut dyn FnMut(Position),
+) -> Result<VerifyReport, VerifyError> {
     let checkpoints = match options.checkpoint_dir {
         Some(dir) => load_checkpoints(dir, options.origin, options.keys)?,
         None => Vec::new(),
     };
     let genesis = genesis_hash(options.origin);
     let len = store.len();
+    let stored_tree = match tree_dir {
+        Some(dir) => tree::StoredTree::open(dir, len)?,
+        None => None,
+    };
+    let with_leaves = stored_tree.is_some();
     if let Some(beyond) = checkpoints.iter().find(|checkpoint| checkpoint.size > len) {
         return Err(VerifyError::Checkpoint {
             file: beyond.file.clone(),
@@ -741,6 +924,11 @@ pub fn verify(
     }
     let mut cursor = ChainCursor::start(genesis);
     let mut tags = LastByTag::default();
+    let mut ids = IdIndex::new();
+    let id_hasher = RandomState::new();
+    // (earlier, later) positions whose event ids have the same fingerprint: compared after
+    // the scan.
+    let mut same_fingerprint: Vec<(u64, u64)> = Vec::new();
     let mut report = VerifyReport {
         records: 0,
         bytes: 0,
@@ -749,6 +937,7 @@ pub fn verify(
         root: empty_root(),
         head: genesis,
         checkpoints: 0,
+        torn: Vec::new(),
     };
 
     // This thread scans, decodes and checks what depends on order within the chain
@@ -774,7 +963,10 @@ pub fn verify(
                     let Ok(chunk) = next else {
                         return;
                     };
-                    if results.send(hash_chunk(&chunk, checkpoints)).is_err() {
+                    if results
+                        .send(hash_chunk(&chunk, checkpoints, with_leaves))
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -783,6 +975,7 @@ pub fn verify(
         drop(results);
         let mut folder = Folder {
             checkpoints,
+            tree: stored_tree.as_ref(),
             frontier: Frontier::default(),
             waiting: std::collections::BTreeMap::new(),
             next: 0,
@@ -802,6 +995,12 @@ pub fn verify(
                 let view = decode_content(content).map_err(RecordFault::Malformed)?;
                 cursor.check(&view)?;
                 tags.check_and_record(&view)?;
+                let fingerprint = id_hasher.hash_one(view.record.event_id.0);
+                same_fingerprint.extend(
+                    ids.candidates(fingerprint)
+                        .map(|earlier| (earlier.0, position)),
+                );
+                ids.insert(fingerprint, Position(position));
                 let offset = |part: &[u8]| {
                     // `part` lies inside `content`: its offset there, plus where the content
                     // starts in the chunk.
@@ -884,10 +1083,30 @@ pub fn verify(
         VerifyError::Record { position, .. } => ((position.0, 0), error),
         _ => ((0, 0), error),
     });
-    let failure = match (folder.failure, scan_failure) {
-        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a.1 } else { b.1 }),
-        (a, b) => a.or(b).map(|(_, error)| error),
+    let mut failure = match (folder.failure, scan_failure) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
     };
+    // A reused id counts at the later record's position, as if the scan had found it there.
+    for (earlier, later) in same_fingerprint {
+        if failure.as_ref().is_some_and(|(key, _)| key.0 <= later) {
+            break;
+        }
+        if event_id_at(store, earlier)? == event_id_at(store, later)? {
+            failure = Some((
+                (later, 0),
+                VerifyError::Record {
+                    position: Position(later),
+                    location: None,
+                    fault: RecordFault::DuplicateEventId {
+                        first: Position(earlier),
+                    },
+                },
+            ));
+            break;
+        }
+    }
+    let failure = failure.map(|(_, error)| error);
     if let Some(mut error) = failure {
         if let VerifyError::Record {
             position, location, ..
@@ -913,7 +1132,21 @@ pub fn verify(
     debug_assert!(folder.ended || len.is_multiple_of(CHUNK_RECORDS as u64));
     report.root = folder.frontier.root();
     report.head = cursor.prev_hash;
+    if let Some(stored_tree) = &stored_tree {
+        stored_tree.check_levels()?;
+    }
     Ok(report)
+}
+
+/// The event id of the record at `position` (read again to confirm a fingerprint match).
+fn event_id_at(store: &dyn SegmentStore, position: u64) -> Result<[u8; 16], VerifyError> {
+    let content = store.read(position)?;
+    let view = decode_content(&content).map_err(|error| VerifyError::Record {
+        position: Position(position),
+        location: None,
+        fault: RecordFault::Malformed(error),
+    })?;
+    Ok(view.record.event_id.0)
 }
 
 #[cfg(test)]

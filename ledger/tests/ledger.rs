@@ -1,8 +1,8 @@
 //! Integration tests of the ledger above a segment store: the sequencer (chain, back-links,
 //! conditions, idempotency, blinding, clock), fail-stop, corruption and torn tails, the live
 //! tail, checkpoints and proofs, a property test against a reference model, the ledger
-//! directory on real files and its online backup, the full-ledger crash test and the golden
-//! ledger of format v1.
+//! directory on real files and its online backup, the full-ledger crash test, the golden
+//! ledger of format v1, and regression tests named after the issue that found them.
 //!
 //! Most tests are written once, taking a `support::Backend`, and `support::backend_tests!`
 //! runs each on the memory store (`…::memory::name`) and on the file store in a temporary
@@ -28,6 +28,8 @@ mod faults;
 mod golden;
 #[path = "ledger/model.rs"]
 mod model;
+#[path = "ledger/regression.rs"]
+mod regression;
 #[path = "ledger/support.rs"]
 mod support;
 #[path = "ledger/tail.rs"]

@@ -20,10 +20,10 @@ use residence_ledger::store::conformance::{
 };
 use residence_ledger::store::fault::FaultPlan;
 use residence_ledger::store::file::{
-    FileStore, FileStoreOptions, HEADER_LEN, MAX_RECORD_BYTES, OffsetCache,
+    FileStore, FileStoreOptions, HEADER_LEN, MAX_RECORD_BYTES, OffsetCache, OpenMode,
 };
 use residence_ledger::store::memory::MemoryStore;
-use residence_ledger::store::{OpenReport, SegmentStore, StoreError};
+use residence_ledger::store::{Cover, CoverSource, OpenReport, SegmentStore, StoreError};
 use tempfile::TempDir;
 
 const GENESIS: [u8; 32] = [0x42; 32];
@@ -38,6 +38,11 @@ fn faulty(segment_bytes_max: u64, plan: &Arc<FaultPlan>) -> FileStoreOptions {
     let mut options = options(segment_bytes_max);
     options.faults = Some(Arc::clone(plan));
     options
+}
+
+/// The records found and the torn bytes dropped of an open report.
+fn counts(report: &OpenReport) -> (u64, u64) {
+    (report.records, report.torn_bytes_dropped)
 }
 
 fn open(dir: &Path, options: FileStoreOptions) -> (FileStore, OpenReport) {
@@ -242,13 +247,7 @@ fn new_directory_gets_layout_lock_and_first_segment() {
     let parent = tempfile::tempdir().expect("temp dir");
     let dir = parent.path().join("ledger");
     let (store, report) = open(&dir, options(4096));
-    assert_eq!(
-        report,
-        OpenReport {
-            records: 0,
-            torn_bytes_dropped: 0
-        }
-    );
+    assert_eq!(counts(&report), (0, 0));
     assert!(dir.join("LOCK").is_file());
     assert!(dir.join("index").is_dir());
     let first = dir.join("segments").join("00000000000000000000.seg");
@@ -322,13 +321,7 @@ fn segments_roll_between_records_and_are_named_by_first_position() {
     assert_records(&store, &expected);
     drop(store);
     let (store, report) = open(dir.path(), options(max));
-    assert_eq!(
-        report,
-        OpenReport {
-            records: 50,
-            torn_bytes_dropped: 0
-        }
-    );
+    assert_eq!(counts(&report), (50, 0));
     assert_records(&store, &expected);
 }
 
@@ -436,14 +429,7 @@ fn a_tail_cut_at_every_byte_of_the_last_frame_is_dropped() {
         set_len(&path, file_len(&path) - frame_len + kept);
 
         let (store, report) = open(dir.path(), options(1 << 20));
-        assert_eq!(
-            report,
-            OpenReport {
-                records: 2,
-                torn_bytes_dropped: kept
-            },
-            "kept {kept}"
-        );
+        assert_eq!(counts(&report), (2, kept), "kept {kept}");
         assert_eq!(
             file_len(&path),
             HEADER_LEN + 2 * 58,
@@ -468,18 +454,66 @@ fn a_zero_filled_tail_is_dropped() {
     let len = file_len(&path);
     set_len(&path, len + 4096);
     let (store, report) = open(dir.path(), options(1 << 20));
-    assert_eq!(
-        report,
-        OpenReport {
-            records: 5,
-            torn_bytes_dropped: 4096
-        }
-    );
+    assert_eq!(counts(&report), (5, 4096));
     assert_eq!(file_len(&path), len);
     expected.extend(fill(&store, 3, 10, 3));
     drop(store);
     let (store, _) = open(dir.path(), options(1 << 20));
     assert_records(&store, &expected);
+}
+
+/// Issue 11: the torn-tail rule never cuts a covered record, and a read-only open cuts nothing.
+#[test]
+fn a_torn_tail_is_cut_only_beyond_the_cover_and_never_read_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, _) = open(dir.path(), options(1 << 20));
+    let expected = fill(&store, 5, 100, 1);
+    drop(store);
+    let path = last_segment(dir.path());
+    let len = file_len(&path);
+    let last = len - (100 + 8);
+    set_len(&path, len - 3);
+    let covered = |records| {
+        let mut covered = options(1 << 20);
+        covered.cover = CoverSource::Fixed(Cover {
+            records,
+            file: dir.path().join("checkpoints/00000000000000000005.note"),
+        });
+        covered
+    };
+    match FileStore::open(dir.path(), covered(5)) {
+        Err(StoreError::DamagedCovered {
+            file,
+            offset,
+            position,
+            cover,
+            ..
+        }) => {
+            assert_eq!(
+                (file, offset, position, cover.records),
+                (path.clone(), last, 4, 5)
+            );
+        }
+        other => panic!("expected damage below the cover, got {other:?}"),
+    }
+    assert_eq!(file_len(&path), len - 3, "nothing was cut");
+    let mut read_only = covered(4);
+    read_only.mode = OpenMode::ReadOnly;
+    let (store, report) = open(dir.path(), read_only);
+    assert_eq!(counts(&report), (4, 0));
+    assert_eq!(report.torn.len(), 1);
+    assert!(!report.torn[0].removed);
+    assert_records(&store, &expected[..4]);
+    assert!(matches!(
+        store.append(&[b"refused".as_slice()]),
+        Err(StoreError::Failed { .. })
+    ));
+    drop(store);
+    assert_eq!(file_len(&path), len - 3, "nothing was cut");
+    let (store, report) = open(dir.path(), covered(4));
+    assert_eq!(counts(&report), (4, 100 + 8 - 3));
+    assert_eq!(file_len(&path), last);
+    assert_records(&store, &expected[..4]);
 }
 
 #[test]
@@ -497,13 +531,7 @@ fn a_garbage_tail_is_dropped() {
         &[0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
     let (store, report) = open(dir.path(), options(1 << 20));
-    assert_eq!(
-        report,
-        OpenReport {
-            records: 3,
-            torn_bytes_dropped: 13
-        }
-    );
+    assert_eq!(counts(&report), (3, 13));
     assert_records(&store, &expected);
 }
 
@@ -520,13 +548,7 @@ fn a_write_torn_out_of_order_with_a_zero_sector_is_dropped() {
     let path = last_segment(dir.path());
     write_bytes_at(&path, 9216 - 512, &[0; 512]);
     let (store, report) = open(dir.path(), options(1 << 20));
-    assert_eq!(
-        report,
-        OpenReport {
-            records: 1,
-            torn_bytes_dropped: 9044 + 58
-        }
-    );
+    assert_eq!(counts(&report), (1, 9044 + 58));
     assert_records(&store, &expected);
 }
 
@@ -799,13 +821,7 @@ fn a_failed_sync_stops_appends_and_loses_nothing_acknowledged() {
     // The frames of the failed group were written before the sync failed; they are complete and
     // reappear, unacknowledged, for the sequencer to judge.
     let (store, report) = open(dir.path(), options(1 << 20));
-    assert_eq!(
-        report,
-        OpenReport {
-            records: 12,
-            torn_bytes_dropped: 0
-        }
-    );
+    assert_eq!(counts(&report), (12, 0));
     for (position, bytes) in expected.iter().chain(&group).enumerate() {
         assert_eq!(&store.read(position as u64).expect("read"), bytes);
     }
@@ -832,14 +848,7 @@ fn a_short_write_is_torn_on_reopen_and_nothing_acknowledged_is_lost() {
         ));
         drop(store);
         let (store, report) = open(dir.path(), options(1 << 20));
-        assert_eq!(
-            report,
-            OpenReport {
-                records: 4 + complete,
-                torn_bytes_dropped: torn
-            },
-            "keep {keep}"
-        );
+        assert_eq!(counts(&report), (4 + complete, torn), "keep {keep}");
         for (position, bytes) in expected
             .iter()
             .chain(&group)
@@ -867,13 +876,7 @@ fn a_write_budget_crossed_inside_a_group_tears_it() {
     drop(store);
     let (store, report) = open(dir.path(), options(1 << 20));
     // 300 bytes: two complete frames of 108 and 84 bytes of the third.
-    assert_eq!(
-        report,
-        OpenReport {
-            records: 5,
-            torn_bytes_dropped: 84
-        }
-    );
+    assert_eq!(counts(&report), (5, 84));
     for (position, bytes) in expected.iter().chain(&group).take(5).enumerate() {
         assert_eq!(&store.read(position as u64).expect("read"), bytes);
     }

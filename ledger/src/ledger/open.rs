@@ -14,6 +14,17 @@
 //! back-links) while the indexes are rebuilt, since full hashing of everything is what
 //! `residence verify` is for.
 //!
+//! What is covered is never cut (`FORMAT.md` §6.5): the records a stored checkpoint or the synced
+//! tree covers were acknowledged, so a bad record among them is damage whatever it looks like,
+//! and a log shorter than them lost acknowledged records. Both refuse the open
+//! ([`OpenError::DamagedCovered`], [`OpenError::CoveredRecordsMissing`]).
+//!
+//! The stored tree is a cache (`FORMAT.md` §7, §8.6): once it is brought up to the log, its root
+//! at the latest checkpoint's size and a consistency proof from there to its current root are
+//! checked against the signed root (a few dozen node reads). A tree that fails is rebuilt from
+//! the log; a log that then still disagrees with its signed checkpoint refuses the open
+//! ([`OpenError::CheckpointDisagrees`]).
+//!
 //! Fast opening: the index cache (`index_cache.rs`, written when the ledger is closed and at
 //! checkpoints) holds the indexes at a position and head hash. When it loads and matches the
 //! log (its size is within the log, the record hash there is its head, and any of its records
@@ -28,14 +39,15 @@ use tokio::sync::{mpsc, watch};
 
 use super::index_cache;
 use super::writer;
-use super::{Head, Ledger, LedgerConfig, Shared, State, Tree};
+use super::{Head, Ledger, LedgerConfig, Shared, Signed, State, TornRecords, Tree};
+use crate::checkpoint_dir::{self, CheckpointFileError, StoredNote};
 use crate::clock::Stamper;
 use crate::hash::Hash;
 use crate::index::{FingerprintKey, IdIndex, TagIndex, id_fingerprint};
 use crate::keys::LedgerSecret;
 use crate::merkle::{MemoryTree, leaf_hash};
 use crate::record::{Position, Timestamp, decode_content, genesis_hash};
-use crate::store::{Location, SegmentStore, StoreError};
+use crate::store::{Cover, Location, SegmentStore, StoreError};
 use crate::tree_store::{TreeAppendError, TreeOpenError, TreeStore};
 use crate::verify::{ChainCursor, RecordFault, check_hashes};
 
@@ -86,6 +98,105 @@ pub enum OpenError {
     /// A sequencer thread could not be started. → refuse to start.
     #[error("starting a sequencer thread failed")]
     Thread(#[source] std::io::Error),
+    /// A record that looks torn (it fails its hash checks and holds a zero sector) is one the
+    /// cover covers: it was acknowledged, so this is damage, and nothing was cut. → refuse to
+    /// start; run `residence verify`; restore the segment file from a backup.
+    #[error(
+        "record {position} at {} byte {} is damaged ({fault}); {cover}, so it was acknowledged \
+         and is not cut: refusing to open, run `residence verify`",
+        file.display(),
+        offset
+    )]
+    DamagedCovered {
+        /// The record's position.
+        position: Position,
+        /// The file holding it (`<unknown>` when the store has no files).
+        file: PathBuf,
+        /// The byte offset of its frame.
+        offset: u64,
+        /// What is wrong.
+        fault: RecordFault,
+        /// What covers it (boxed: the error stays small on the happy path).
+        cover: Box<Cover>,
+    },
+    /// The log holds fewer records than a stored checkpoint or the synced tree covers:
+    /// acknowledged records are gone (a segment file cut or removed). → refuse to start; restore
+    /// the segments from a backup (after restoring an older copy on purpose, delete `tree/`, and
+    /// move the later checkpoints away).
+    #[error("the log holds {records} records, but {cover}: acknowledged records are missing")]
+    CoveredRecordsMissing {
+        /// The records in the log.
+        records: u64,
+        /// What covers more.
+        cover: Cover,
+    },
+    /// The cover could not be read (the tree's `synced` marker). → refuse to start.
+    #[error("reading {} failed", path.display())]
+    CoverRead {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The stored checkpoints could not be read, or the latest is not a checkpoint of this
+    /// ledger: a damaged normative file. → refuse to start; run `residence verify`.
+    #[error("the stored checkpoints")]
+    Checkpoint(#[from] CheckpointFileError),
+    /// The log disagrees with its latest signed checkpoint (the root recomputed from the
+    /// records, or the head record): what was signed is not what is stored. → refuse to start;
+    /// run `residence verify`.
+    #[error("the log disagrees with the signed checkpoint {}: {detail}", file.display())]
+    CheckpointDisagrees {
+        /// The checkpoint.
+        file: PathBuf,
+        /// What differs.
+        detail: String,
+    },
+}
+
+/// The records no torn-tail rule may cut: those of the stored checkpoint of the largest size
+/// (by file name) in `checkpoint_dir`, or of the tree synced in `tree_dir`, whichever covers
+/// more.
+///
+/// # Errors
+/// The file and IO error of a failed listing or read.
+pub(crate) fn cover(
+    checkpoint_dir: Option<&Path>,
+    tree_dir: Option<&Path>,
+) -> Result<Option<Cover>, (PathBuf, std::io::Error)> {
+    let latest = match checkpoint_dir {
+        Some(dir) => checkpoint_dir::list(dir)
+            .map_err(|error| match error {
+                CheckpointFileError::Io { path, source, .. } => (path, source),
+                other => (dir.to_path_buf(), std::io::Error::other(other.to_string())),
+            })?
+            .pop(),
+        None => None,
+    };
+    cover_from(latest, tree_dir)
+}
+
+/// The cover given the latest checkpoint file (its size and path) and the tree in `tree_dir`.
+fn cover_from(
+    latest: Option<(u64, PathBuf)>,
+    tree_dir: Option<&Path>,
+) -> Result<Option<Cover>, (PathBuf, std::io::Error)> {
+    let mut cover = latest.map(|(records, file)| Cover { records, file });
+    if let Some(dir) = tree_dir {
+        let marker = crate::tree_store::marker_path(dir);
+        let synced =
+            crate::tree_store::synced_size(dir).map_err(|source| (marker.clone(), source))?;
+        if let Some(records) = synced
+            && cover.as_ref().is_none_or(|cover| records > cover.records)
+        {
+            cover = Some(Cover {
+                records,
+                file: marker,
+            });
+        }
+    }
+    Ok(cover.filter(|cover| cover.records > 0))
 }
 
 pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
@@ -105,7 +216,39 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         .as_deref()
         .and_then(Path::parent)
         .map(|ledger| ledger.join("index"));
+    // One listing of `checkpoints/` (it grows by a note per checkpoint): the latest note, read
+    // and parsed, and the cover.
+    let latest_file = match checkpoint_dir.as_deref() {
+        Some(dir) => checkpoint_dir::list(dir)?.pop(),
+        None => None,
+    };
+    let latest = match &latest_file {
+        Some((size, file)) => Some(checkpoint_dir::read(file, *size)?),
+        None => None,
+    };
+    if let Some(note) = &latest
+        && note.checkpoint.origin != origin
+    {
+        return Err(CheckpointFileError::Malformed {
+            file: note.file.clone(),
+            detail: format!(
+                "it names origin {}, not this ledger's",
+                note.checkpoint.origin
+            ),
+        }
+        .into());
+    }
+    let cover = cover_from(latest_file, tree_dir.as_deref())
+        .map_err(|(path, source)| OpenError::CoverRead { path, source })?;
     let len = store.len();
+    if let Some(cover) = &cover
+        && len < cover.records
+    {
+        return Err(OpenError::CoveredRecordsMissing {
+            records: len,
+            cover: cover.clone(),
+        });
+    }
     let tail_start = tail_start(&*store, len, &limits)?;
 
     let mut tree = open_tree(tree_dir.as_deref())?;
@@ -160,6 +303,7 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
     if let Some(error) = tree_error {
         return Err(error.into());
     }
+    let mut torn = None;
     match outcome {
         Ok(()) => {}
         Err(ScanStop::Suspect {
@@ -168,15 +312,42 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
             content,
         }) => {
             let location = store.location(position);
-            if location
+            if !location
                 .as_ref()
                 .is_some_and(|l| has_zero_sector(l.offset, &content))
             {
-                tracing::warn!(position, "truncating a torn tail");
-                store.truncate_torn(position)?;
-            } else {
                 return Err(damaged(&*store, position, fault));
             }
+            if let Some(cover) = cover.as_ref().filter(|cover| position < cover.records) {
+                let Location { file, offset } = location.expect("the zero-sector rule located it");
+                return Err(OpenError::DamagedCovered {
+                    position: Position(position),
+                    file,
+                    offset,
+                    fault,
+                    cover: Box::new(cover.clone()),
+                });
+            }
+            let mut bytes = 0;
+            for cut in position..len {
+                bytes += store.read(cut)?.len() as u64 + 8;
+            }
+            tracing::warn!(
+                position,
+                records = len - position,
+                bytes,
+                location = ?location,
+                %fault,
+                "cutting a torn tail"
+            );
+            store.truncate_torn(position)?;
+            torn = Some(TornRecords {
+                from: Position(position),
+                records: len - position,
+                bytes,
+                location,
+                fault,
+            });
         }
         Err(ScanStop::Damaged { position, fault }) => {
             return Err(damaged(&*store, position, fault));
@@ -195,6 +366,14 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         tree = reset_tree(tree_dir.as_deref())?;
         refill_tree(&mut tree, &*store, size)?;
     }
+
+    if let Some(note) = &latest {
+        check_against_checkpoint(&mut tree, tree_dir.as_deref(), &*store, note, genesis)?;
+    }
+    let signed = latest.map(|note| Signed {
+        note: note.note,
+        checkpoint: note.checkpoint,
+    });
 
     let head = Head {
         size,
@@ -221,6 +400,9 @@ pub(super) fn open(config: LedgerConfig) -> Result<Ledger, OpenError> {
         checkpoint_dir,
         index_dir,
         opened_from_cache: cached_size,
+        torn_at_open: torn,
+        signed: Mutex::new(signed),
+        checkpointing: Mutex::new(()),
         state: RwLock::new(State {
             tags,
             ids,
@@ -421,6 +603,55 @@ fn reset_tree(dir: Option<&Path>) -> Result<Tree, OpenError> {
         }
     }
     Ok(Tree::Disk(Box::new(TreeStore::open(dir)?)))
+}
+
+/// Checks the log and the tree (brought up to the log) against the latest stored checkpoint:
+/// the record at its size − 1 passes its hash checks and has its head hash, and the tree's root at its size is its root
+/// and extends to the tree's current root (a consistency proof, so every node a proof to it
+/// needs is checked). A tree that fails is rebuilt from the log and checked again.
+fn check_against_checkpoint(
+    tree: &mut Tree,
+    tree_dir: Option<&Path>,
+    store: &dyn SegmentStore,
+    note: &StoredNote,
+    genesis: Hash,
+) -> Result<(), OpenError> {
+    let signed = &note.checkpoint;
+    let disagrees = |detail: String| OpenError::CheckpointDisagrees {
+        file: note.file.clone(),
+        detail,
+    };
+    let head = if signed.size == 0 {
+        genesis
+    } else {
+        let position = signed.size - 1;
+        let content = store.read(position)?;
+        let view = decode_content(&content)
+            .map_err(RecordFault::Malformed)
+            .and_then(|view| check_hashes(&view).map(|()| view))
+            .map_err(|fault| damaged(store, position, fault))?;
+        view.record_hash
+    };
+    if head != signed.head {
+        return Err(disagrees(format!(
+            "it signs head {} but record {} has hash {head}",
+            signed.head,
+            signed.size.saturating_sub(1)
+        )));
+    }
+    if let Err(detail) = tree.extends(signed.size, &signed.root) {
+        tracing::warn!(
+            checkpoint = %note.file.display(),
+            %detail,
+            "the stored merkle tree disagrees with the signed checkpoint; rebuilding it"
+        );
+        let size = tree.size();
+        *tree = reset_tree(tree_dir)?;
+        refill_tree(tree, store, size)?;
+        tree.extends(signed.size, &signed.root)
+            .map_err(|detail| disagrees(format!("the tree recomputed from the log: {detail}")))?;
+    }
+    Ok(())
 }
 
 /// Whether the tree is not longer than the log and its last leaf is the log's record there.
@@ -670,8 +901,11 @@ mod tests {
             assert_eq!(unit.prev, Some(Position(146)), "back-link after the replay");
         }
 
-        // Another log of the same length: the head hash differs, so the cache is ignored.
+        // Another log of the same length: the head hash differs, so the cache is ignored. The
+        // stored tree belongs to the first log (and covers its 150 records: opening a shorter
+        // log with it is refused), so the other log starts without one.
         let other = Arc::new(MemoryStore::new());
+        std::fs::remove_dir_all(dir.path().join("tree")).expect("deletes the tree");
         {
             let ledger = Ledger::open(config(&other, dir.path())).expect("opens");
             assert_eq!(ledger.opened_from_index_cache(), 0, "another log: rebuilt");
@@ -686,6 +920,7 @@ mod tests {
 
         // A cache covering more records than the log, and a damaged cache: ignored.
         let short = Arc::new(MemoryStore::new());
+        std::fs::remove_dir_all(dir.path().join("tree")).expect("deletes the tree");
         {
             let ledger = Ledger::open(config(&short, dir.path())).expect("opens");
             assert_eq!(

@@ -53,7 +53,7 @@ pub use segment::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_RECORD_BYTES};
 
 use self::segment::{CHUNK_BYTES, FRAME_OVERHEAD, Header, Tail};
 use super::fault::{FaultPlan, Verdict};
-use super::{Location, OpenReport, SegmentStore, StoreError};
+use super::{Cover, CoverSource, Location, OpenReport, SegmentStore, StoreError, TornBytes};
 
 /// The default size at which a new segment file is started (1 GiB).
 pub const DEFAULT_SEGMENT_BYTES_MAX: u64 = 1 << 30;
@@ -84,6 +84,19 @@ pub enum OffsetCache {
     Ignore,
 }
 
+/// Whether opening may change the files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Cut a torn tail beyond the cover, remove an unfinished last segment file, keep the offset
+    /// caches: what a store that will be written needs (the default).
+    #[default]
+    Repair,
+    /// Change nothing (`verify`, a dry run): a torn tail is reported in [`OpenReport::torn`]
+    /// and left in place, the records before it are the store's, and every `append`,
+    /// `truncate_torn` and `zero_range` is refused with [`StoreError::Failed`].
+    ReadOnly,
+}
+
 /// How to open a [`FileStore`].
 #[derive(Debug, Clone)]
 pub struct FileStoreOptions {
@@ -100,6 +113,11 @@ pub struct FileStoreOptions {
     /// How long to keep trying when the lock is held ([`DEFAULT_LOCK_WAIT`] by default). See
     /// [`FileStore::open`] for why a short wait is needed at all.
     pub lock_wait: Duration,
+    /// The records opening MUST NOT cut ([`CoverSource::Nothing`] by default; the ledger
+    /// directory reads its checkpoints and tree marker).
+    pub cover: CoverSource,
+    /// Whether opening may change the files ([`OpenMode::Repair`] by default).
+    pub mode: OpenMode,
 }
 
 impl FileStoreOptions {
@@ -111,6 +129,8 @@ impl FileStoreOptions {
             faults: None,
             offset_cache: OffsetCache::Use,
             lock_wait: DEFAULT_LOCK_WAIT,
+            cover: CoverSource::Nothing,
+            mode: OpenMode::Repair,
         }
     }
 }
@@ -229,7 +249,14 @@ impl FileStore {
     ///   did). A torn frame is cut off with everything after it and the truncation fsync'ed.
     ///   Otherwise acknowledged records follow the bad frame, and it is damage.
     ///
-    /// The bytes dropped are reported in [`OpenReport::torn_bytes_dropped`].
+    /// The bytes dropped are reported in [`OpenReport::torn_bytes_dropped`] and
+    /// [`OpenReport::torn`].
+    ///
+    /// Nothing the cover covers is ever cut (`FORMAT.md` §6.5): the cover is read once the lock
+    /// is held, and a bad frame or unfinished segment file that holds a covered record is
+    /// refused with [`StoreError::DamagedCovered`], naming the file and byte offset, whatever
+    /// the torn-write rule says. With [`OpenMode::ReadOnly`] nothing is cut or removed at all:
+    /// the store ends before the torn bytes and refuses every change.
     ///
     /// The lock is an `flock`, which belongs to the open file, and a process that spawns a child
     /// shares its open files with the child from the fork until the child's `exec` closes them. A
@@ -241,7 +268,9 @@ impl FileStore {
     /// [`StoreError::Invalid`] for options out of range; [`StoreError::Locked`] when another
     /// `FileStore` (in this or another process) holds the directory; [`StoreError::Damaged`] for a
     /// bad segment name or header, a gap between segments, a foreign genesis hash, or a bad frame
-    /// anywhere but the torn tail of the last file; [`StoreError::Io`] when the file system fails.
+    /// anywhere but the torn tail of the last file; [`StoreError::DamagedCovered`] for a torn-looking
+    /// tail that holds a covered record; [`StoreError::Io`] when the file system fails, and
+    /// whatever reading the cover fails with.
     pub fn open(
         dir: impl AsRef<Path>,
         options: FileStoreOptions,
@@ -260,16 +289,46 @@ impl FileStore {
         ensure_dir(&segments_dir, faults)?;
         let index_dir = dir.join("index");
         ensure_dir(&index_dir, faults)?;
+        // Read under the lock: no other process can sign a checkpoint from here on.
+        let cover = options.cover.read()?;
+        let covered = cover.as_ref().map_or(0, |cover| cover.records);
+        let read_only = options.mode == OpenMode::ReadOnly;
 
-        let mut report = OpenReport::default();
+        let mut report = OpenReport {
+            cover: cover.clone(),
+            ..OpenReport::default()
+        };
         let mut buf = Vec::new();
         let mut names = list_segments(&segments_dir)?;
-        if let Some((_, path)) = names.last() {
+        if let Some((name_first, path)) = names.last() {
             let stale_len = unfinished_segment_len(path, &mut buf)?;
             if let Some(stale_len) = stale_len {
-                fs::remove_file(path).map_err(io_error("remove", path))?;
-                sync_dir(faults, &segments_dir)?;
-                report.torn_bytes_dropped += stale_len;
+                let detail = "the segment file is shorter than its header or entirely zero \
+                              (its creation never completed)"
+                    .to_owned();
+                if let Some(cover) = cover.as_ref().filter(|_| *name_first < covered) {
+                    return Err(StoreError::DamagedCovered {
+                        file: path.clone(),
+                        offset: 0,
+                        position: *name_first,
+                        detail,
+                        cover: cover.clone(),
+                    });
+                }
+                if !read_only {
+                    fs::remove_file(path).map_err(io_error("remove", path))?;
+                    sync_dir(faults, &segments_dir)?;
+                    report.torn_bytes_dropped += stale_len;
+                    tracing::warn!(file = %path.display(), bytes = stale_len, "removed an unfinished segment file");
+                }
+                report.torn.push(TornBytes {
+                    file: path.clone(),
+                    offset: 0,
+                    bytes: stale_len,
+                    position: *name_first,
+                    detail,
+                    removed: !read_only,
+                });
                 names.pop();
             }
         }
@@ -279,17 +338,59 @@ impl FileStore {
             genesis_hash: options.genesis_hash,
             faults,
             offset_cache: options.offset_cache,
+            cover: cover.as_ref(),
+            read_only,
         };
         let mut segments = Vec::with_capacity(names.len().max(1));
         let mut next_first = 0;
         for (number, (name_first, path)) in names.iter().enumerate() {
             let is_last = number + 1 == names.len();
             let (segment, torn) = opener.open(path, *name_first, next_first, is_last, &mut buf)?;
-            report.torn_bytes_dropped += torn;
+            if let Some(torn) = torn {
+                if torn.removed {
+                    report.torn_bytes_dropped += torn.bytes;
+                }
+                report.torn.push(torn);
+            }
             next_first = segment.first + segment.count();
             segments.push(segment);
         }
         drop(buf);
+        report.records = next_first;
+        if read_only {
+            // Nothing is written through the writer: its file is only a placeholder when there
+            // is no segment file (a ledger whose first segment was never created).
+            let (current, current_path, size) = match segments.last() {
+                Some(last) => (Arc::clone(&last.file), Arc::clone(&last.path), last.end),
+                None => {
+                    let placeholder =
+                        File::open(&segments_dir).map_err(io_error("open", &segments_dir))?;
+                    (Arc::new(placeholder), Arc::from(segments_dir.as_path()), 0)
+                }
+            };
+            let writer = Writer {
+                current,
+                current_path,
+                size,
+                next_position: next_first,
+                failed: Some("the store was opened read-only".to_owned()),
+                buf: Vec::new(),
+            };
+            let store = Self {
+                dir,
+                segments_dir,
+                index_dir,
+                segment_bytes_max: options.segment_bytes_max,
+                genesis_hash: options.genesis_hash,
+                faults: options.faults,
+                offset_cache: options.offset_cache,
+                writer: Mutex::new(writer),
+                index: RwLock::new(segments),
+                len: AtomicU64::new(next_first),
+                _lock: lock,
+            };
+            return Ok((store, report));
+        }
         if segments.is_empty() {
             let (file, path) = create_segment(faults, &segments_dir, 0, options.genesis_hash)?;
             segments.push(Segment {
@@ -827,10 +928,15 @@ struct SegmentOpener<'a> {
     genesis_hash: [u8; 32],
     faults: Option<&'a FaultPlan>,
     offset_cache: OffsetCache,
+    /// The records no cut may reach.
+    cover: Option<&'a Cover>,
+    /// Change nothing: no cut, no cache written or removed.
+    read_only: bool,
 }
 
 impl SegmentOpener<'_> {
-    /// Opens, checks and indexes one segment file; returns it with the torn bytes dropped.
+    /// Opens, checks and indexes one segment file; returns it with the torn tail it found (cut
+    /// unless read-only).
     fn open(
         &self,
         path: &Path,
@@ -838,10 +944,10 @@ impl SegmentOpener<'_> {
         expected_first: u64,
         is_last: bool,
         buf: &mut Vec<u8>,
-    ) -> Result<(Segment, u64), StoreError> {
+    ) -> Result<(Segment, Option<TornBytes>), StoreError> {
         let file = OpenOptions::new()
             .read(true)
-            .write(true)
+            .write(!self.read_only)
             .open(path)
             .map_err(io_error("open", path))?;
         let file_len = file.metadata().map_err(io_error("stat", path))?.len();
@@ -906,18 +1012,19 @@ impl SegmentOpener<'_> {
             end,
         };
 
-        if is_last {
+        if is_last && !self.read_only {
             // The last segment will change: no cache may describe it.
             if cache::remove(self.index_dir, first)
                 .map_err(io_error("remove", &cache::path(self.index_dir, first)))?
             {
                 sync_dir(self.faults, self.index_dir)?;
             }
-        } else if self.offset_cache == OffsetCache::Use
+        } else if !is_last
+            && self.offset_cache == OffsetCache::Use
             && let Some(offsets) = cache::load(self.index_dir, first, file_len)
             && ends_match(&file, &offsets, file_len).map_err(io_error("read", &path))?
         {
-            return Ok((segment(offsets, file_len), 0));
+            return Ok((segment(offsets, file_len), None));
         }
 
         let mut offsets = Vec::new();
@@ -930,10 +1037,29 @@ impl SegmentOpener<'_> {
                     let detail = format!("{detail} (in a segment that is not the last)");
                     return Err(damaged(offset, detail));
                 }
+                let position = first + offsets.len() as u64;
+                if let Some(cover) = self.cover.filter(|cover| position < cover.records) {
+                    // The record was acknowledged: whatever the torn-write rule would say, this
+                    // is damage. Decided before the rule, so nothing is read or cut for it.
+                    return Err(StoreError::DamagedCovered {
+                        file: path.to_path_buf(),
+                        offset,
+                        position,
+                        detail,
+                        cover: cover.clone(),
+                    });
+                }
                 match segment::bad_tail_is_torn(&file, offset, file_len, buf)
                     .map_err(io_error("read", &path))?
                 {
-                    Ok(()) => Some(offset),
+                    Ok(()) => Some(TornBytes {
+                        file: path.to_path_buf(),
+                        offset,
+                        bytes: file_len - offset,
+                        position,
+                        detail,
+                        removed: !self.read_only,
+                    }),
                     Err(resync) => {
                         return Err(damaged(
                             offset,
@@ -946,24 +1072,29 @@ impl SegmentOpener<'_> {
                 }
             }
         };
-        let torn = match cut {
-            None => 0,
-            Some(cut) => {
-                file.set_len(cut).map_err(io_error("truncate", &path))?;
-                sync(self.faults, &file, &path, SyncKind::All)?;
-                file_len - cut
-            }
-        };
-        let end = file_len - torn;
+        let end = cut.as_ref().map_or(file_len, |torn| torn.offset);
+        if let Some(torn) = cut.as_ref().filter(|torn| torn.removed) {
+            file.set_len(torn.offset)
+                .map_err(io_error("truncate", &path))?;
+            sync(self.faults, &file, &path, SyncKind::All)?;
+            tracing::warn!(
+                file = %path.display(),
+                offset = torn.offset,
+                bytes = torn.bytes,
+                position = torn.position,
+                detail = %torn.detail,
+                "cut a torn tail"
+            );
+        }
         if is_last {
-            Ok((segment(offsets, end), torn))
+            Ok((segment(offsets, end), cut))
         } else {
             offsets.shrink_to_fit();
             let sealed = segment(offsets, end);
-            if self.offset_cache == OffsetCache::Use {
+            if self.offset_cache == OffsetCache::Use && !self.read_only {
                 write_cache(self.index_dir, &sealed);
             }
-            Ok((sealed, torn))
+            Ok((sealed, cut))
         }
     }
 }

@@ -23,6 +23,9 @@
 //!   acknowledged (a torn tail); a store MUST NOT truncate on its own, except for an incomplete
 //!   frame at the very end of its last file, which it drops on open and reports in
 //!   [`OpenReport`].
+//! - Neither MUST ever cut a record below the [`Cover`] (the records a signed checkpoint or the
+//!   synced tree covers, which were acknowledged): damage there is refused with
+//!   [`StoreError::DamagedCovered`], naming the file and byte offset, and nothing is cut.
 //! - `zero_range` is the only in-place change a store makes: it overwrites bytes of a stored
 //!   record with zeros (payload erasure) and makes that durable before returning.
 
@@ -51,6 +54,88 @@ pub struct OpenReport {
     pub records: u64,
     /// Bytes of an incomplete frame dropped from the end of the last file (a torn write).
     pub torn_bytes_dropped: u64,
+    /// Each torn tail found (an incomplete frame, or an unfinished segment file): what it was and
+    /// whether it was removed (a store opened read-only leaves it in place).
+    pub torn: Vec<TornBytes>,
+    /// The records opening was not allowed to cut, if any were covered.
+    pub cover: Option<Cover>,
+}
+
+/// Bytes at the end of the log that the torn-write rule (`FORMAT.md` §6.5) found: they were
+/// never acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornBytes {
+    /// The file.
+    pub file: PathBuf,
+    /// Where the torn bytes start (the start of the torn frame, or 0 for a whole file).
+    pub offset: u64,
+    /// How many bytes, to the end of the file.
+    pub bytes: u64,
+    /// The position the first record in them would have had.
+    pub position: u64,
+    /// Why they are torn.
+    pub detail: String,
+    /// Whether they were removed (false when the store was opened read-only).
+    pub removed: bool,
+}
+
+/// The records (positions `0..records`) that opening MUST NOT cut, and the file that covers
+/// them: a signed checkpoint note, or the stored tree's `synced` marker. Both are written only
+/// after the records they cover were acknowledged, so damage among them is never a torn write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cover {
+    /// The number of records covered.
+    pub records: u64,
+    /// The checkpoint note or tree marker that covers them.
+    pub file: PathBuf,
+}
+
+impl std::fmt::Display for Cover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "records 0..{} are covered by {}",
+            self.records,
+            self.file.display()
+        )
+    }
+}
+
+/// Where a store learns its [`Cover`] when it opens.
+#[derive(Clone, Default)]
+pub enum CoverSource {
+    /// Nothing is covered (a new store, tests of the store alone).
+    #[default]
+    Nothing,
+    /// This cover.
+    Fixed(Cover),
+    /// Asked once the store holds its lock, so that no other process can sign meanwhile (the
+    /// ledger directory reads its checkpoints and tree marker).
+    Read(std::sync::Arc<dyn Fn() -> Result<Option<Cover>, StoreError> + Send + Sync>),
+}
+
+impl CoverSource {
+    /// The cover, read now.
+    ///
+    /// # Errors
+    /// Whatever reading it fails with.
+    pub fn read(&self) -> Result<Option<Cover>, StoreError> {
+        match self {
+            CoverSource::Nothing => Ok(None),
+            CoverSource::Fixed(cover) => Ok(Some(cover.clone())),
+            CoverSource::Read(read) => read(),
+        }
+    }
+}
+
+impl std::fmt::Debug for CoverSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CoverSource::Nothing => f.write_str("Nothing"),
+            CoverSource::Fixed(cover) => f.debug_tuple("Fixed").field(cover).finish(),
+            CoverSource::Read(_) => f.write_str("Read(..)"),
+        }
+    }
 }
 
 /// Failures of a segment store. Every variant is a technical failure, never a user error.
@@ -98,6 +183,27 @@ pub enum StoreError {
         offset: u64,
         /// What is wrong.
         detail: String,
+    },
+    /// A bad frame that the torn-tail rule would cut (or an unfinished last segment file) holds
+    /// a record the [`Cover`] covers: that record was acknowledged, so this is damage, not a
+    /// torn write. Nothing was cut. → refuse to open; run `residence verify`; restore the file
+    /// from a backup.
+    #[error(
+        "{} is damaged at byte {offset} (record {position}): {detail}; {cover}, so this is damage, \
+         not a torn write, and nothing was cut: run `residence verify`",
+        file.display()
+    )]
+    DamagedCovered {
+        /// The file at fault.
+        file: PathBuf,
+        /// Byte offset of the bad frame.
+        offset: u64,
+        /// The position of the record the bad frame holds.
+        position: u64,
+        /// What is wrong with the frame.
+        detail: String,
+        /// What covers the record.
+        cover: Cover,
     },
     /// The request itself breaks the contract (e.g. a record larger than the store's limit).
     #[error("invalid store request: {0}")]

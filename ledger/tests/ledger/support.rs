@@ -124,7 +124,7 @@ impl Backing {
                 let records = self.memory.len();
                 let report = OpenReport {
                     records,
-                    torn_bytes_dropped: 0,
+                    ..OpenReport::default()
                 };
                 (self.memory.clone(), report)
             }
