@@ -14,7 +14,8 @@
 //! Record layout: event type `access.read`, version 1; tags `token:<id>` (who) and the subject
 //! (`person:<16 hex>`, `household:<16 hex>`, `pin:<12 digits>`, blinded by the ledger like every
 //! PIN tag, or `unit:<scheme>:<code>`), so an auditor can list the reads of one person or by
-//! one token; metadata `{"token": id, "role": role}`; payload [`AccessEntry`] as JSON.
+//! one token; metadata `{"token": id, "role": role}`; payload [`AccessEntry`] as JSON, which
+//! alone names the token's holder (payloads can be erased, tags and metadata cannot).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -113,6 +114,12 @@ pub struct AccessEntry {
     pub detail: String,
     /// Why (the `X-Purpose` header).
     pub purpose: String,
+    /// Who held the token: its label (a person or a system, e.g. "officer Nguyễn Văn A"), as
+    /// it was when the entry was written. In the payload only, never in the tags or the
+    /// metadata: a label may name a person, and only a payload can be erased. `None` in entries
+    /// written before the label was recorded (they decode as they always did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
 }
 
 /// An access entry as read back.
@@ -185,6 +192,7 @@ impl AccessLog {
             subject: subject.to_owned(),
             detail,
             purpose: purpose.0.clone(),
+            holder: Some(principal.label.clone()),
         };
         let record = self.new_record(&entry)?;
         let outcome = self
@@ -276,10 +284,14 @@ impl AccessLog {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_entry_record_holds_the_bytes_it_always_held() {
-        let directory =
-            std::env::temp_dir().join(format!("residence-access-log-test-{}", std::process::id()));
+    /// An entry as it was first written (before `holder`), byte for byte.
+    const ENTRY_V1: &str = r#"{"token":"0123456789ab","role":"court","action":"person.residence","subject":"person:0000000000000001","detail":"on 2026-11-27, as known at now","purpose":"vụ án 45/2026"}"#;
+
+    fn open_log(name: &str) -> (std::path::PathBuf, AccessLog) {
+        let directory = std::env::temp_dir().join(format!(
+            "residence-access-log-test-{name}-{}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&directory);
         let log = AccessLog::open(
             &directory,
@@ -287,20 +299,67 @@ mod tests {
             [1; 32],
         )
         .unwrap();
-        let entry = AccessEntry {
+        (directory, log)
+    }
+
+    fn entry(holder: Option<&str>) -> AccessEntry {
+        AccessEntry {
             token: "0123456789ab".into(),
             role: "court".into(),
             action: "person.residence".into(),
             subject: "person:0000000000000001".into(),
             detail: "on 2026-11-27, as known at now".into(),
             purpose: "vụ án 45/2026".into(),
-        };
-        let record = log.new_record(&entry).unwrap();
-        let metadata = serde_json::json!({ "token": entry.token, "role": entry.role });
-        assert_eq!(record.metadata, serde_json::to_vec(&metadata).unwrap());
-        assert_eq!(record.payload, serde_json::to_vec(&entry).unwrap());
-        let tags: Vec<&str> = record.tags.iter().map(Tag::as_str).collect();
+            holder: holder.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn an_entry_record_holds_the_bytes_it_always_held() {
+        let (directory, log) = open_log("bytes");
+        // Without a holder, the bytes of the first version.
+        let old = log.new_record(&entry(None)).unwrap();
+        assert_eq!(
+            String::from_utf8(old.payload).unwrap(),
+            ENTRY_V1,
+            "the payload of version 1"
+        );
+        assert_eq!(
+            String::from_utf8(old.metadata).unwrap(),
+            r#"{"role":"court","token":"0123456789ab"}"#
+        );
+        let tags: Vec<&str> = old.tags.iter().map(Tag::as_str).collect();
         assert_eq!(tags, ["token:0123456789ab", "person:0000000000000001"]);
+        // A new entry adds the holder at the end of the payload, and only there.
+        let holder = "toà án nhân dân quận Ba Đình, thẩm phán Lê Thị C";
+        let new = log.new_record(&entry(Some(holder))).unwrap();
+        let expected = format!(
+            "{},\"holder\":{}}}",
+            ENTRY_V1.trim_end_matches('}'),
+            serde_json::to_string(holder).unwrap()
+        );
+        assert_eq!(String::from_utf8(new.payload.clone()).unwrap(), expected);
+        assert_eq!(
+            String::from_utf8(new.metadata).unwrap(),
+            r#"{"role":"court","token":"0123456789ab"}"#,
+            "the holder is never in the metadata"
+        );
+        let tags: Vec<&str> = new.tags.iter().map(Tag::as_str).collect();
+        assert_eq!(
+            tags,
+            ["token:0123456789ab", "person:0000000000000001"],
+            "the holder is never in the tags"
+        );
+        // Both decode: an entry of version 1 has no holder.
+        assert_eq!(
+            serde_json::from_str::<AccessEntry>(ENTRY_V1).unwrap(),
+            entry(None)
+        );
+        assert_eq!(
+            serde_json::from_slice::<AccessEntry>(&new.payload).unwrap(),
+            entry(Some(holder))
+        );
+        drop(log);
         let _ = std::fs::remove_dir_all(&directory);
     }
 }

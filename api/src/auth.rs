@@ -130,6 +130,10 @@ pub struct TokenRecord {
     /// When it stops working, if ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked ([`TokenStore::revoke`]); a revoked token never works again, and
+    /// its record stays, so the access log's token ids keep a holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// The authenticated caller of one request.
@@ -297,7 +301,7 @@ impl TokenStore {
                 self.lookup(&hash)
             }
         }?;
-        if found.expires_at.is_some_and(|expires| expires <= now) {
+        if found.expires_at.is_some_and(|expires| expires <= now) || found.revoked_at.is_some() {
             return None;
         }
         Some(Principal {
@@ -372,10 +376,43 @@ impl TokenStore {
             jurisdiction,
             created_at,
             expires_at,
+            revoked_at: None,
         };
         let mut file = self.read_file()?;
         file.tokens.push(record.clone());
-        let bytes = serde_json::to_vec_pretty(&file).map_err(|source| TokenError::Format {
+        self.write_file(&file)?;
+        Ok((token, record))
+    }
+
+    /// Revokes, at `at`, every token not revoked yet that `which` picks; returns their records
+    /// as revoked. The records stay in the file (the access log names their ids). A server
+    /// that has the store open sees the revocation when it next re-reads the file (a restart,
+    /// or a token it does not know yet).
+    ///
+    /// # Errors
+    /// [`TokenError`] when the file cannot be read or written.
+    pub fn revoke(
+        &self,
+        at: DateTime<Utc>,
+        which: impl Fn(&TokenRecord) -> bool,
+    ) -> Result<Vec<TokenRecord>, TokenError> {
+        let mut file = self.read_file()?;
+        let mut revoked = Vec::new();
+        for record in &mut file.tokens {
+            if record.revoked_at.is_none() && which(record) {
+                record.revoked_at = Some(at);
+                revoked.push(record.clone());
+            }
+        }
+        if !revoked.is_empty() {
+            self.write_file(&file)?;
+        }
+        Ok(revoked)
+    }
+
+    /// Replaces the file atomically with `file`, then reloads the table from it.
+    fn write_file(&self, file: &TokensFile) -> Result<(), TokenError> {
+        let bytes = serde_json::to_vec_pretty(file).map_err(|source| TokenError::Format {
             path: self.path.clone(),
             source,
         })?;
@@ -387,8 +424,7 @@ impl TokenStore {
                 source: std::io::Error::other(error.to_string()),
             },
         )?;
-        self.reload()?;
-        Ok((token, record))
+        self.reload()
     }
 
     /// Every stored token record (no secrets).

@@ -2,17 +2,23 @@
 //!
 //! Each subcommand is a thin layer over library calls; this is the only place that turns typed
 //! errors into `anyhow` reports for people, with the file, position or field at fault.
+//!
+//! Hashes are printed as the signed notes write them: a Merkle root and a head (record) hash in
+//! standard base64 (`ledger/FORMAT.md`), so that a root printed by `verify`, `backup` or
+//! `import` can be compared with a checkpoint's line 3 as it stands.
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use residence_ledger::checkpoint::{Checkpoint, SignedNote};
 use residence_ledger::directory::{Create, DirectoryOptions, LedgerDirectory, verify_directory};
 
 use residence_sim::bench;
 
 use crate::serve::ServeArgs;
 
+use crate::output::say;
 use crate::progress::{self, Bars};
 
 /// The residence ledger: Vietnam's residence register as a verifiable event log.
@@ -49,7 +55,8 @@ pub enum Command {
     /// Copy a ledger (also while it is being served) up to its latest checkpoint into a new
     /// directory, then verify the copy on its own.
     Backup(BackupArgs),
-    /// Sign and store a checkpoint of the ledger's current head, and print it.
+    /// Sign and store a checkpoint of the ledger's current head, and print the signed note as
+    /// stored in DIR/checkpoints/.
     Checkpoint(DataArgs),
     /// Generate a deterministic synthetic population's command history (NDJSON) and its
     /// statistics (FILE.stats.json).
@@ -62,6 +69,9 @@ pub enum Command {
     #[command(subcommand)]
     Bench(BenchCommand),
 }
+
+/// The checkpoint directory of a ledger directory (`ledger/FORMAT.md`).
+const CHECKPOINT_DIR: &str = "checkpoints";
 
 /// `--data DIR`.
 #[derive(Debug, Args)]
@@ -272,7 +282,7 @@ fn tokens_create(args: &TokenCreateArgs) -> anyhow::Result<()> {
         .expires_days
         .map(|days| now + chrono::Duration::days(i64::from(days)));
     let (token, record) = store.create(args.role, &args.label, jurisdiction, now, expires)?;
-    println!("{token}");
+    say!("{token}")?;
     eprintln!(
         "token {} for {} ({}{}) stored hashed in {}; it is shown only now",
         record.id,
@@ -291,8 +301,8 @@ fn tokens_create(args: &TokenCreateArgs) -> anyhow::Result<()> {
 fn tokens_list(args: &DataArgs) -> anyhow::Result<()> {
     let store = residence_api::auth::TokenStore::open(&args.data)?;
     for record in store.list() {
-        println!(
-            "{}  {:<20} {:<40} {}{}",
+        say!(
+            "{}  {:<20} {:<40} {}{}{}",
             record.id,
             record.role.as_str(),
             record.label,
@@ -300,8 +310,12 @@ fn tokens_list(args: &DataArgs) -> anyhow::Result<()> {
             record
                 .expires_at
                 .map(|at| format!("  expires {at}"))
+                .unwrap_or_default(),
+            record
+                .revoked_at
+                .map(|at| format!("  revoked {at}"))
                 .unwrap_or_default()
-        );
+        )?;
     }
     Ok(())
 }
@@ -335,11 +349,11 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let (persons, households) = projections.sizes();
-    println!(
+    say!(
         "ok: {size} records folded in {seconds:.2} s ({:.0} records/s); {persons} persons, {households} households; head {}",
         size as f64 / seconds.max(1e-9),
-        projections.head_hash()
-    );
+        projections.head_hash().to_base64()
+    )?;
     if !args.no_snapshot {
         let store = residence_snapshots::SnapshotStore::open(
             &args.data.join(residence_api::http::SNAPSHOT_DIR),
@@ -347,12 +361,12 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
         )
         .context("opening the snapshot directory")?;
         let written = store.write(&projections).context("writing a snapshot")?;
-        println!(
+        say!(
             "snapshot written: {} ({} bytes, {:.2} s)",
             written.file.path.display(),
             written.bytes,
             written.elapsed.as_secs_f64()
-        );
+        )?;
     }
     Ok(())
 }
@@ -364,15 +378,19 @@ fn verify(args: &DataArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let (report, _) = outcome.with_context(|| format!("verifying {}", args.data.display()))?;
     let seconds = started.elapsed().as_secs_f64();
-    println!(
+    say!(
         "ok: {} records, {} checkpoints, {} erased payloads; root {}, head {}",
-        report.records, report.checkpoints, report.erased_payloads, report.root, report.head
-    );
-    println!(
+        report.records,
+        report.checkpoints,
+        report.erased_payloads,
+        report.root.to_base64(),
+        report.head.to_base64()
+    )?;
+    say!(
         "{:.1} MB hashed in {seconds:.2} s ({:.0} MB/s)",
         report.bytes_hashed as f64 / 1e6,
         report.bytes_hashed as f64 / 1e6 / seconds.max(1e-9)
-    );
+    )?;
     Ok(())
 }
 
@@ -392,7 +410,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let stats = outcome?;
     let seconds = started.elapsed().as_secs_f64();
-    println!(
+    say!(
         "ok: {} commands, {} events, {} persons recorded ({} living) in {seconds:.1} s ({:.0} commands/s); statistics in {}",
         stats.commands,
         stats.events,
@@ -400,7 +418,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
         stats.persons.living,
         stats.commands as f64 / seconds.max(1e-9),
         residence_sim::generate::stats_path(&args.out).display()
-    );
+    )?;
     let rejected: u64 = stats.rejections.values().sum();
     if rejected > 0 {
         anyhow::bail!(
@@ -439,11 +457,11 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
     let (report, books) = outcome.with_context(|| format!("importing {}", args.file.display()))?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some((books, members, known)) = books {
-        println!(
+        say!(
             "{books} books with {members} members converted ({known} PINs already in the register)"
-        );
+        )?;
     }
-    println!(
+    say!(
         "ok: {} commands recorded ({} events, {:.0} commands/s, {:.0} events/s), {} already recorded, {} rejected; {} records, head {}",
         report.recorded,
         report.events,
@@ -452,16 +470,19 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
         report.already_recorded,
         report.rejected,
         report.size,
-        report.head
-    );
+        report.head.to_base64()
+    )?;
     for (code, count) in &report.rejections_by_code {
-        println!("rejected {count} × {code}");
+        say!("rejected {count} × {code}")?;
     }
     for rejected in report.rejected_lines.iter().take(20) {
-        println!(
+        say!(
             "line {}: {} ({}) rejected: {}",
-            rejected.line, rejected.command, rejected.request_id, rejected.code
-        );
+            rejected.line,
+            rejected.command,
+            rejected.request_id,
+            rejected.code
+        )?;
     }
     Ok(())
 }
@@ -477,7 +498,31 @@ fn checkpoint(args: &DataArgs) -> anyhow::Result<()> {
         .ledger()
         .checkpoint(&directory.signer())
         .context("signing a checkpoint")?;
-    print!("{}", note.text());
+    // What is printed is what is stored, byte for byte: the signed note in the checkpoint
+    // directory (the ledger keeps the first note of a size; its time may be earlier than the
+    // note just signed), never a text of our own.
+    let signed =
+        Checkpoint::parse_body(note.text()).context("the checkpoint just signed does not parse")?;
+    let path = args
+        .data
+        .join(CHECKPOINT_DIR)
+        .join(format!("{:020}.note", signed.size));
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("reading the stored checkpoint {}", path.display()))?;
+    let unparsable = || format!("the stored checkpoint {} does not parse", path.display());
+    let stored = SignedNote::from_bytes(&bytes).with_context(unparsable)?;
+    let stored = Checkpoint::parse_body(stored.text()).with_context(unparsable)?;
+    if (stored.size, stored.root) != (signed.size, signed.root) {
+        anyhow::bail!(
+            "the stored checkpoint {} names size {} and root {}, the tree has root {}",
+            path.display(),
+            stored.size,
+            stored.root.to_base64(),
+            signed.root.to_base64()
+        );
+    }
+    let text = std::str::from_utf8(&bytes).context("a signed note is UTF-8")?;
+    crate::output::print(text)?;
     Ok(())
 }
 
@@ -510,12 +555,12 @@ fn backup(source: &std::path::Path, target: &std::path::Path) -> anyhow::Result<
     }
     let report = report
         .with_context(|| format!("backing up {} to {}", source.display(), target.display()))?;
-    println!(
+    say!(
         "backup of {} records to {} verified: root {}, {} checkpoints",
         report.verified.records,
         target.display(),
-        report.verified.root,
+        report.verified.root.to_base64(),
         report.verified.checkpoints
-    );
+    )?;
     Ok(())
 }

@@ -7,8 +7,9 @@
 //!
 //! Why its own directory: a demo must never write synthetic people into a real register. The
 //! demo directory carries a marker file; `--demo` refuses any existing directory without it,
-//! and reuses one with it (new tokens are printed at each start, since stored tokens are
-//! hashed and cannot be shown again).
+//! and reuses one with it, saying so. New tokens are printed at each start (stored tokens are
+//! hashed and cannot be shown again) and the demo tokens of earlier starts are revoked first,
+//! so exactly one set works at a time (their records stay, as the access log names them).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,9 +33,24 @@ pub const DEMO_PERSONS: u64 = 8_000;
 /// The demo's seed (the same sample every time).
 pub const DEMO_SEED: u64 = 7;
 
+/// The label of every demo token starts with this (`demo officer` …): how a later start finds
+/// the tokens to revoke.
+pub const DEMO_LABEL_PREFIX: &str = "demo ";
+
+/// What a start found of an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reused {
+    /// The records of the existing demo ledger.
+    pub records: u64,
+    /// The demo tokens of earlier starts, revoked now.
+    pub revoked: usize,
+}
+
 /// What the demo printed: tokens by role and the sample subjects of the examples.
 #[derive(Debug, Clone)]
 pub struct DemoGuide {
+    /// The existing demo register this start reused; `None` when it was seeded now.
+    pub reused: Option<Reused>,
     /// `(role, token, jurisdiction)`.
     pub tokens: Vec<(Role, String, String)>,
     /// The officer's commune.
@@ -68,7 +84,8 @@ pub fn prepare(
             );
         }
     }
-    if !marker.exists() {
+    let seeded_before = marker.exists();
+    if !seeded_before {
         seed(dir, persons, today)?;
     }
     let directory = LedgerDirectory::open(
@@ -84,6 +101,13 @@ pub fn prepare(
     let (commune, pin, household) = busiest_commune(&projections, today)
         .context("the demo population has nobody registered today")?;
     let tokens = TokenStore::open(dir).context("reading the demo tokens")?;
+    let revoked = tokens
+        .revoke(now, |record| record.label.starts_with(DEMO_LABEL_PREFIX))
+        .context("revoking the demo tokens of earlier starts")?;
+    let reused = seeded_before.then_some(Reused {
+        records: directory.ledger().head().size,
+        revoked: revoked.len(),
+    });
     let mut created = Vec::new();
     for role in Role::ALL {
         let units: Vec<String> = match role {
@@ -99,11 +123,18 @@ pub fn prepare(
         let jurisdiction = Jurisdiction::parse(units.iter().map(String::as_str))
             .context("the demo jurisdiction")?;
         let (token, _) = tokens
-            .create(role, &format!("demo {role}"), jurisdiction, now, None)
+            .create(
+                role,
+                &format!("{DEMO_LABEL_PREFIX}{role}"),
+                jurisdiction,
+                now,
+                None,
+            )
             .context("creating a demo token")?;
         created.push((role, token, units.join(",")));
     }
     Ok(DemoGuide {
+        reused,
         tokens: created,
         commune,
         pin,
@@ -180,9 +211,16 @@ fn busiest_commune(
 /// The text printed at the start of a demo server: tokens and requests to try.
 pub fn guide_text(guide: &DemoGuide, base: &str) -> String {
     let mut text = String::new();
+    if let Some(reused) = guide.reused {
+        let _ = writeln!(
+            text,
+            "\nExisting demo data reused ({} records, seeded by an earlier start); the {} demo tokens of earlier starts were revoked.",
+            reused.records, reused.revoked
+        );
+    }
     let _ = writeln!(
         text,
-        "\nDemo register ready. Tokens (shown once; stored hashed in tokens.json):"
+        "\nDemo register ready. Tokens (shown once; stored hashed in tokens.json; earlier demo tokens no longer work):"
     );
     for (role, token, units) in &guide.tokens {
         let units = if units.is_empty() {

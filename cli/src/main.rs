@@ -4,7 +4,9 @@
 
 mod bench_args;
 mod cli;
+mod connections;
 mod demo;
+mod output;
 mod progress;
 mod serve;
 
@@ -15,6 +17,8 @@ fn main() -> std::process::ExitCode {
     cli::init_tracing(cli.verbose);
     match cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of stdout went away (`| head`): what it wanted was printed.
+        Err(error) if output::is_closed_pipe(&error) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE

@@ -31,6 +31,10 @@
 //! its final name, and the directory is fsynced, so a crash leaves either the old set of
 //! snapshots or the new one, never a partial file under a final name. Then all but the newest
 //! `keep` snapshots are removed (3 by default).
+//!
+//! A server writes one at a clean stop and periodically while it runs (so that a restart after
+//! a crash replays only the tail since the last period): it encodes under its projections'
+//! read lock ([`Encoded::of`]) and writes after releasing it ([`SnapshotStore::write_encoded`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -337,6 +341,43 @@ pub fn encode(projections: &Projections) -> Vec<u8> {
     bytes
 }
 
+/// A snapshot's complete bytes (header and body) and the position they are of: encoded from
+/// projections, not yet written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    position: u64,
+    bytes: Vec<u8>,
+}
+
+impl Encoded {
+    /// The snapshot of `projections` ([`encode`]).
+    #[must_use]
+    pub fn of(projections: &Projections) -> Encoded {
+        Encoded {
+            position: projections.position(),
+            bytes: encode(projections),
+        }
+    }
+
+    /// The number of records folded into it.
+    #[must_use]
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Its size in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether it has no bytes (never: a header is always there).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
 /// Checks a snapshot's bytes on their own (not against a ledger) and returns its header and
 /// body.
 fn check_bytes(bytes: &[u8]) -> Result<(Header, &[u8]), SkipReason> {
@@ -410,8 +451,24 @@ impl SnapshotStore {
     /// [`SnapshotError::Io`]; a failed write leaves the earlier snapshots as they were.
     pub fn write(&self, projections: &Projections) -> Result<Written, SnapshotError> {
         let started = Instant::now();
-        let bytes = encode(projections);
-        let position = projections.position();
+        let mut written = self.write_encoded(&Encoded::of(projections))?;
+        written.elapsed = started.elapsed();
+        Ok(written)
+    }
+
+    /// Writes a snapshot encoded earlier ([`Encoded::of`]) atomically, then removes all but the
+    /// newest `keep`. A server encodes while it holds its projections (the follower waits
+    /// meanwhile) and writes after it let them go.
+    ///
+    /// Writes of one store MUST NOT run concurrently: two writes of one position share a
+    /// temporary file name.
+    ///
+    /// # Errors
+    /// [`SnapshotError::Io`]; a failed write leaves the earlier snapshots as they were.
+    pub fn write_encoded(&self, snapshot: &Encoded) -> Result<Written, SnapshotError> {
+        let started = Instant::now();
+        let Encoded { position, bytes } = snapshot;
+        let position = *position;
         let temporary = self.dir.join(format!(".snapshot-{position:020}.tmp"));
         let path = self.dir.join(file_name(position));
         {
@@ -421,7 +478,7 @@ impl SnapshotStore {
                 .truncate(true)
                 .open(&temporary)
                 .map_err(io_error("create", &temporary))?;
-            file.write_all(&bytes)
+            file.write_all(bytes)
                 .map_err(io_error("write", &temporary))?;
             file.sync_all().map_err(io_error("fsync", &temporary))?;
         }

@@ -334,3 +334,44 @@ fn projections_never_append() {
         }
     }
 }
+
+/// The places in `text` where stdout is printed with `print!` or `println!` (not `eprint…`).
+fn stdout_prints(text: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    for macro_name in ["print!(", "println!("] {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(macro_name) {
+            let at = from + at;
+            let before = text[..at].chars().next_back();
+            if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                found.push(at);
+            }
+            from = at + macro_name.len();
+        }
+    }
+    found
+}
+
+/// The binary prints through `cli/src/output.rs` only: `println!` panics when stdout is a
+/// closed pipe (`residence verify … | head -1`, issue 11).
+#[test]
+fn the_binary_prints_through_its_output_module() {
+    assert_eq!(
+        stdout_prints("println!(\"x\"); eprintln!(\"y\"); print!(\"z\")").len(),
+        2
+    );
+    let mut files = Vec::new();
+    sources(&workspace_root().join("cli/src"), &mut files);
+    assert!(files.len() > 3, "the binary's sources are found");
+    for file in files {
+        if file.ends_with("output.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("a readable source");
+        assert!(
+            stdout_prints(&text).is_empty(),
+            "{} prints with print!/println!: use `say!` (cli/src/output.rs), which a closed pipe does not make panic",
+            file.display()
+        );
+    }
+}

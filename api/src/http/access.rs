@@ -51,7 +51,8 @@ pub struct EntryView {
     pub recorded_at: String,
     /// Its record hash (hex).
     pub record_hash: String,
-    /// The entry: token, role, action, subject, detail, purpose (`null` when erased).
+    /// The entry: token, role, action, subject, detail, purpose and the token's holder (absent
+    /// in entries written before holders were recorded; `null` when erased).
     pub entry: Option<AccessEntry>,
 }
 

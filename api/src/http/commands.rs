@@ -45,10 +45,13 @@
 //!
 //! # Who may record
 //! Officers, supervisors and the population database's feed; they record as the domain actors
-//! `officer`, `superior_officer` and `population_database` ([`Role::actor`]), and the domain
-//! decides which acts each actor may do (the feed records persons and PINs; only a supervisor
-//! annuls as the direct superior), answering 422 `actor_not_authorised` otherwise. Auditors,
-//! courts and administrators never write: 403 `forbidden`. Each record's metadata names the
+//! `officer`, `superior_officer` and `population_database` ([`Role::actor`]). Which acts each
+//! actor may record is the domain's (`residence_domain::decide::may_record`: the feed records
+//! persons and PINs; only a supervisor annuls as the direct superior); it reads the command
+//! alone, so it is asked as soon as the body is read, before the jurisdiction or any rule, and
+//! a caller who may not record the act gets 403 `forbidden`, the answer of every other role
+//! that may not do what it asks (the domain's own `actor_not_authorised` never reaches HTTP).
+//! Auditors, courts and administrators never write: 403 `forbidden` before the body is read. Each record's metadata names the
 //! actor, the token (`token:<id>`, pseudonymous) and, as the office, the caller's jurisdiction
 //! (never the token's label, which may hold an officer's name and would be unerasable there).
 //!
@@ -74,15 +77,16 @@
 //! | status | code | when |
 //! |---|---|---|
 //! | 400 | `malformed_json` | the body is not JSON |
-//! | 400 | `invalid_body` | a member missing or unknown, a wrong type, an invalid PIN, id, date or unit code, an unknown unit, a bad request id; the message names the field (`command.pin: …`) |
-//! | 400 | `bad_request` | no `Content-Type: application/json`; a batch of 0 or more than [`BATCH_MAX`](super::BATCH_MAX) commands |
+//! | 400 | `invalid_body` | a member missing, unknown or named twice, a wrong type, an invalid PIN, id, date or unit code, an unknown unit, a bad request id; the message names the field (`command.pin: …`) |
+//! | 400 | `bad_request` | no `Content-Type: application/json`; a batch of 0 or more than [`BATCH_MAX`](super::BATCH_MAX) commands; two `Authorization` headers |
 //! | 401 | `unauthenticated` | no valid bearer token |
-//! | 403 | `forbidden` | a role that never records |
+//! | 403 | `forbidden` | a role that never records, or a role that may not record this act |
 //! | 403 | `outside_jurisdiction` | see above |
 //! | 404 | `not_found` | no such procedure |
 //! | 409 | `request_id_reused` | the request id was used for other content (with `position`) |
 //! | 409 | `conflict` | other changes to the same persons or households kept winning (after [`CONFLICT_RETRIES_MAX`](residence_register::CONFLICT_RETRIES_MAX) re-decisions; with `position`) |
 //! | 409 | `history_erased` | a record the decision needs was erased |
+//! | 408 | `body_timeout` | the body did not arrive within [`BODY_READ_TIMEOUT`](super::BODY_READ_TIMEOUT) of the headers |
 //! | 413 | `body_too_large` | a body over [`BODY_BYTES_MAX`](super::BODY_BYTES_MAX) |
 //! | 422 | the rejection's code | a rule of the law said no (`message` and `message_vi`); a legacy unit after 2025-06-30 is `unit_not_valid_on_date` |
 //! | 503 | `unavailable` | the ledger cannot write |
@@ -98,14 +102,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use residence_domain::command::Command;
-use residence_domain::decide::Warning;
+use residence_domain::decide::{Warning, may_record};
 use residence_domain::event::EventEnvelope;
 use residence_domain::jurisdiction::{self, OutsideJurisdiction};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::AppState;
-use super::envelope::{CommandEnvelope, batch_item, batch_items};
+use super::envelope::{CommandEnvelope, JsonBytes, batch_item, batch_items, json_value};
 use super::error::ApiError;
 use crate::access_log::Purpose;
 use crate::auth::{Principal, Role};
@@ -145,11 +149,11 @@ async fn single(
 async fn batch(
     State(state): State<Arc<AppState>>,
     principal: Principal,
-    body: Result<Json<Value>, JsonRejection>,
+    body: Result<JsonBytes, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let recorder = recorder(&principal)?;
-    let Json(body) = body?;
-    let items = batch_items(body)?;
+    let JsonBytes(bytes) = body?;
+    let items = batch_items(json_value(&bytes)?)?;
     let mut results = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         let answer = match batch_item(index, item, &recorder.actor_id) {
@@ -301,11 +305,19 @@ async fn record(
     envelope: CommandEnvelope,
 ) -> Result<Answer, ApiError> {
     let CommandEnvelope {
+        procedure,
         request_id,
         command,
         ids,
-        ..
     } = envelope;
+    // Say no before saying why: a caller who may not record this act at all learns nothing
+    // about the register (no jurisdiction check, no rule is run).
+    if !may_record(&command, recorder.actor) {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role may not record {procedure}",
+            principal.role
+        )));
+    }
     let request = CommandRequest {
         request_id,
         command,
@@ -518,6 +530,93 @@ mod tests {
                 String::from_utf8_lossy(&expected)
             );
         }
+    }
+
+    /// The API's refusal of an actor (403 before deciding) and the domain's
+    /// (`actor_not_authorised` from `decide`) are one rule: for every procedure of the catalogue,
+    /// each variant the rule reads (a ground's source, an annulment's authority) and every
+    /// actor, `may_record` says no exactly when `decide` refuses the actor.
+    #[test]
+    fn the_actor_check_asked_before_deciding_agrees_with_decide_for_every_procedure() {
+        use chrono::NaiveDate;
+        use residence_domain::context::{Actor, Context};
+        use residence_domain::decide::decide;
+        use residence_domain::rejection::Rejection;
+        use residence_domain::state::State as DecisionState;
+        // Every example is dated before this day, so `decide` judges the actor first.
+        let today = NaiveDate::from_ymd_opt(2030, 1, 1).expect("a date");
+        let actors = [
+            Actor::Officer,
+            Actor::SuperiorOfficer,
+            Actor::PopulationDatabase,
+            Actor::RegisterTimer,
+            Actor::Import,
+        ];
+        let examples = crate::http::docs::command_examples();
+        let mut commands = Vec::new();
+        // Ids the server would mint, given.
+        fn concrete(value: &Value) -> Value {
+            match value {
+                Value::String(text) if text == NEW_ID => "00000000000000aa".into(),
+                Value::Object(members) => Value::Object(
+                    members
+                        .iter()
+                        .map(|(key, member)| (key.clone(), concrete(member)))
+                        .collect(),
+                ),
+                Value::Array(items) => Value::Array(items.iter().map(concrete).collect()),
+                other => other.clone(),
+            }
+        }
+        for procedure in PROCEDURES {
+            let example = &concrete(&examples[procedure]);
+            let variants: Vec<Value> = match procedure {
+                "record_deletion_ground" => ["TIMER", "POPULATION_DATABASE", "REPORT"]
+                    .iter()
+                    .map(|source| {
+                        let mut example = example.clone();
+                        example["source"] = (*source).into();
+                        example
+                    })
+                    .collect(),
+                "annul_registration" => ["REGISTERING_OFFICE", "DIRECT_SUPERIOR"]
+                    .iter()
+                    .map(|authority| {
+                        let mut example = example.clone();
+                        example["decided_by"] = (*authority).into();
+                        example
+                    })
+                    .collect(),
+                _ => vec![example.clone()],
+            };
+            for variant in variants {
+                let command: Command =
+                    serde_json::from_value(serde_json::json!({ procedure: variant }))
+                        .unwrap_or_else(|error| panic!("{procedure}: {error}"));
+                commands.push((procedure, command));
+            }
+        }
+        let mut refused = 0;
+        for (procedure, command) in &commands {
+            for actor in actors {
+                let decided = decide(
+                    &DecisionState::default(),
+                    command,
+                    &Context::new(today, actor),
+                );
+                let refused_by_decide =
+                    matches!(decided, Err(Rejection::ActorNotAuthorised { .. }));
+                assert_eq!(
+                    !may_record(command, actor),
+                    refused_by_decide,
+                    "{procedure} by {actor:?}: {decided:?}"
+                );
+                refused += usize::from(refused_by_decide);
+            }
+        }
+        assert!(commands.len() > PROCEDURES.len());
+        // The rule refuses someone for every procedure but the ones any office may record.
+        assert!(refused > PROCEDURES.len(), "{refused} refusals");
     }
 
     /// The whole body of a response.

@@ -20,7 +20,11 @@
 //! the fields of the procedure's command exactly as the domain reads them (unknown fields are
 //! refused; optional ones may be left out); a well-formed unit code that the administrative map
 //! does not have is refused with its path. `request_id` (1 to 128 bytes) is the client's
-//! idempotency key, scoped to the calling token. A batch item adds `procedure`.
+//! idempotency key, scoped to the calling token. A batch item adds `procedure`. An object
+//! anywhere in a body (single or batch) that names a member twice is refused with its place
+//! (`command.address: duplicate field \`unit\``), never resolved: a JSON value would keep the
+//! last one silently, so the general path scans the text for them first ([`json_value`]) and the
+//! fast path defers every body that has one.
 //!
 //! # New ids
 //! Persons, households, dwellings, applications and certificates are keyed by pseudonymous
@@ -34,6 +38,7 @@
 //! (`household` for the founded household). An id minted for a field that must name an
 //! existing thing (the person of a registration) names nothing, and the domain refuses it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -137,29 +142,23 @@ impl FromRequest<Arc<AppState>> for CommandEnvelope {
         let actor_id = Principal::from_request_parts(&mut parts, state)
             .await?
             .actor_id();
-        let body = CommandBody::from_request(Request::from_parts(parts, body), state).await?;
-        match body {
-            CommandBody::Bytes(bytes) => match fast_envelope(procedure, &bytes) {
-                Some(read) => read,
-                None => general_envelope(procedure, &actor_id, &bytes),
-            },
-            CommandBody::Value(body) => value_envelope(procedure, &actor_id, body),
+        let JsonBytes(bytes) =
+            JsonBytes::from_request(Request::from_parts(parts, body), state).await?;
+        match fast_envelope(procedure, &bytes) {
+            Some(read) => read,
+            None => general_envelope(procedure, &actor_id, &bytes),
         }
     }
 }
 
-/// The body of a single command, read as axum's `Json` extractor reads it (the same
-/// content-type check, body limit and rejections) but left as bytes when its content type is
-/// exactly `application/json`, so that [`fast_envelope`] can read it in one pass.
+/// The bytes of a JSON body, read as axum's `Json` extractor reads them (the same content-type
+/// check, body limit and rejections) but not parsed, so that a command's body can be read in
+/// one pass ([`fast_envelope`]) and every body checked for members named twice
+/// ([`json_value`]) before a JSON value keeps only the last of them.
 #[derive(Debug)]
-enum CommandBody {
-    /// The body's bytes, not parsed yet.
-    Bytes(Bytes),
-    /// The body parsed by axum's `Json` extractor (any other JSON content type).
-    Value(Value),
-}
+pub(super) struct JsonBytes(pub(super) Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for CommandBody {
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = JsonRejection;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -168,28 +167,53 @@ impl<S: Send + Sync> FromRequest<S> for CommandBody {
             .get(header::CONTENT_TYPE)
             .is_some_and(|value| value.as_bytes() == b"application/json");
         if !exact {
-            // Whatever axum's own content-type check says, and answers, holds here too.
-            let Json(value) = Json::<Value>::from_request(request, state).await?;
-            return Ok(CommandBody::Value(value));
+            // Any other content type is judged by axum's `Json` extractor itself, on the
+            // headers alone (an empty body): whatever it refuses, and how, holds here too.
+            let mut probe = Request::new(axum::body::Body::empty());
+            *probe.headers_mut() = request.headers().clone();
+            if let Err(JsonRejection::MissingJsonContentType(rejection)) =
+                Json::<de::IgnoredAny>::from_request(probe, state).await
+            {
+                return Err(rejection.into());
+            }
         }
-        Ok(CommandBody::Bytes(
-            Bytes::from_request(request, state).await?,
-        ))
+        Ok(JsonBytes(Bytes::from_request(request, state).await?))
     }
 }
 
-/// The general path over a body's bytes: parsed as a JSON value, then read by
-/// [`value_envelope`].
+/// A JSON body's value, refusing an object that names a member twice (a JSON value would keep
+/// the last one silently): the answer names the object and the member, as every other error
+/// of a body does ("command.address: duplicate field \`unit\`").
 ///
 /// # Errors
-/// [`ApiError::MalformedJson`] for a body that is not JSON; those of [`value_envelope`].
+/// [`ApiError::MalformedJson`] for a body that is not JSON, [`ApiError::InvalidBody`] for a
+/// member named twice.
+pub(super) fn json_value(bytes: &[u8]) -> Result<Value, ApiError> {
+    let Json(value) = Json::<Value>::from_bytes(bytes)?;
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    // The text parsed as a value just now, so the scan (of the same grammar) reads it too.
+    let scan = Scan::deserialize(&mut reader).map_err(|error| {
+        tracing::error!(%error, "a JSON text that parsed did not scan");
+        ApiError::Internal
+    })?;
+    match scan.duplicate {
+        Some(duplicate) => Err(ApiError::InvalidBody(duplicate)),
+        None => Ok(value),
+    }
+}
+
+/// The general path over a body's bytes: parsed as a JSON value (refusing members named twice,
+/// [`json_value`]), then read by [`value_envelope`].
+///
+/// # Errors
+/// [`ApiError::MalformedJson`] for a body that is not JSON; those of [`json_value`] and
+/// [`value_envelope`].
 fn general_envelope(
     procedure: &'static str,
     actor_id: &str,
     bytes: &[u8],
 ) -> Result<CommandEnvelope, ApiError> {
-    let Json(body) = Json::<Value>::from_bytes(bytes)?;
-    value_envelope(procedure, actor_id, body)
+    value_envelope(procedure, actor_id, json_value(bytes)?)
 }
 
 /// The general path over a body parsed as a JSON value: the envelope split, its ids minted for
@@ -228,8 +252,9 @@ fn checked(
 /// Reads `{"request_id": …, "command": {…}}` straight into the domain's `procedure` command,
 /// in one pass over the bytes (no JSON value, no re-serialisation), and checks the request id.
 /// `None` whenever the general path could answer otherwise: a body that does not parse, an id
-/// to mint (any `"new"` or `\u` escape in the body), or an unknown unit, so that its error (or
-/// minting) comes from [`envelope`], [`mint_ids`] and [`parse_command`]. Nothing is minted
+/// to mint (any `"new"` or `\u` escape in the body), an unknown unit or a member named twice,
+/// so that its error (or minting) comes from [`json_value`], [`envelope`], [`mint_ids`] and
+/// [`parse_command`]. Nothing is minted
 /// here, so the answer's ids are empty.
 fn fast_envelope(
     procedure: &'static str,
@@ -243,9 +268,9 @@ fn fast_envelope(
         .deserialize(&mut deserializer)
         .ok()?;
     deserializer.end().ok()?;
-    let mut scan = serde_json::Deserializer::from_slice(bytes);
-    let UnitScan(unknown) = UnitScan::deserialize(&mut scan).ok()?;
-    if unknown {
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let scan = Scan::deserialize(&mut reader).ok()?;
+    if scan.unknown_unit || scan.duplicate.is_some() {
         return None;
     }
     Some(check_request_id(&request_id).map(|()| CommandEnvelope {
@@ -435,104 +460,188 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
     }
 }
 
-/// Whether a JSON text holds a `unit` member with a well-formed unit code that the
-/// administrative map does not have, found in one pass without building a JSON value (what
-/// [`unknown_unit`] finds on a value).
-struct UnitScan(bool);
+/// What one pass over a JSON text finds, without building a JSON value: a `unit` member with a
+/// well-formed unit code that the administrative map does not have (what [`unknown_unit`] finds
+/// on a value), and the first object that names a member twice (which a value cannot show: it
+/// keeps the last).
+#[derive(Debug, Default)]
+struct Scan {
+    /// A `unit` member holds a unit code the map does not have.
+    unknown_unit: bool,
+    /// The first member named twice, as the error names it ("command.address: duplicate field
+    /// \`unit\`").
+    duplicate: Option<String>,
+}
 
-impl<'de> Deserialize<'de> for UnitScan {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<UnitScan, D::Error> {
-        deserializer.deserialize_any(ScanVisitor { unit: false })
+impl Scan {
+    /// Adds what a later part of the text holds (the first duplicate stays the first).
+    fn merge(&mut self, later: Scan) {
+        self.unknown_unit |= later.unknown_unit;
+        if self.duplicate.is_none() {
+            self.duplicate = later.duplicate;
+        }
     }
 }
 
-/// Walks a JSON value; `unit` says whether it is the value of a `unit` member.
-struct ScanVisitor {
-    unit: bool,
+impl<'de> Deserialize<'de> for Scan {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Scan, D::Error> {
+        deserializer.deserialize_any(ScanVisitor {
+            unit: false,
+            place: Place::Root,
+        })
+    }
 }
 
-impl<'de> DeserializeSeed<'de> for ScanVisitor {
-    type Value = UnitScan;
+/// Where a value is in the text: the body, a member of an object, an item of an array. Only
+/// shown when a duplicate is found, so walking builds no strings.
+#[derive(Debug, Clone, Copy)]
+enum Place<'a> {
+    /// The body itself.
+    Root,
+    /// The member `key` of the object at the place.
+    Member(&'a Place<'a>, &'a str),
+    /// The item `index` of the array at the place.
+    Item(&'a Place<'a>, usize),
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<UnitScan, D::Error> {
+impl Place<'_> {
+    /// The place as errors name it: `command.consents[0].role`, empty for the body.
+    fn show(&self, into: &mut String) {
+        match self {
+            Place::Root => {}
+            Place::Member(parent, key) => {
+                parent.show(into);
+                if !into.is_empty() {
+                    into.push('.');
+                }
+                into.push_str(key);
+            }
+            Place::Item(parent, index) => {
+                parent.show(into);
+                into.push_str(&format!("[{index}]"));
+            }
+        }
+    }
+
+    /// The error for the member `key` named twice in the object at this place.
+    fn duplicate(&self, key: &str) -> String {
+        let mut at = String::new();
+        self.show(&mut at);
+        if at.is_empty() {
+            format!("duplicate field `{key}`")
+        } else {
+            format!("{at}: duplicate field `{key}`")
+        }
+    }
+}
+
+/// Walks a JSON value at `place`; `unit` says whether it is the value of a `unit` member.
+struct ScanVisitor<'p> {
+    unit: bool,
+    place: Place<'p>,
+}
+
+impl<'de> DeserializeSeed<'de> for ScanVisitor<'_> {
+    type Value = Scan;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Scan, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-/// Whether an object key is `unit`.
-struct IsUnitKey;
+/// An object key, borrowed from the text when it has no escapes.
+struct KeySeed;
 
-impl<'de> DeserializeSeed<'de> for IsUnitKey {
-    type Value = bool;
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl Visitor<'_> for IsUnitKey {
-    type Value = bool;
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("an object key")
     }
 
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
-        Ok(key == "unit")
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(key.to_owned()))
     }
 }
 
-impl<'de> Visitor<'de> for ScanVisitor {
-    type Value = UnitScan;
+impl<'de> Visitor<'de> for ScanVisitor<'_> {
+    type Value = Scan;
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("any JSON value")
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<UnitScan, E> {
-        Ok(UnitScan(false))
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scan, E> {
+        Ok(Scan::default())
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<UnitScan, E> {
-        Ok(UnitScan(false))
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Scan, E> {
+        Ok(Scan::default())
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<UnitScan, E> {
-        Ok(UnitScan(false))
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Scan, E> {
+        Ok(Scan::default())
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<UnitScan, E> {
-        Ok(UnitScan(false))
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Scan, E> {
+        Ok(Scan::default())
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<UnitScan, E> {
-        Ok(UnitScan(false))
+    fn visit_unit<E: de::Error>(self) -> Result<Scan, E> {
+        Ok(Scan::default())
     }
 
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<UnitScan, E> {
-        Ok(UnitScan(
-            self.unit
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Scan, E> {
+        Ok(Scan {
+            unknown_unit: self.unit
                 && text
                     .parse::<UnitRef>()
                     .is_ok_and(|unit| registry().get(unit).is_none()),
-        ))
+            duplicate: None,
+        })
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<UnitScan, A::Error> {
-        let mut found = false;
-        while let Some(UnitScan(unknown)) = items.next_element_seed(ScanVisitor { unit: false })? {
-            found |= unknown;
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Scan, A::Error> {
+        let mut scan = Scan::default();
+        let mut index = 0;
+        while let Some(item) = items.next_element_seed(ScanVisitor {
+            unit: false,
+            place: Place::Item(&self.place, index),
+        })? {
+            scan.merge(item);
+            index += 1;
         }
-        Ok(UnitScan(found))
+        Ok(scan)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<UnitScan, A::Error> {
-        let mut found = false;
-        while let Some(unit) = members.next_key_seed(IsUnitKey)? {
-            let UnitScan(unknown) = members.next_value_seed(ScanVisitor { unit })?;
-            found |= unknown;
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Scan, A::Error> {
+        let mut scan = Scan::default();
+        // Objects of a body have a few dozen members at most: a list is the cheapest set.
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(key) = members.next_key_seed(KeySeed)? {
+            if scan.duplicate.is_none() && keys.contains(&key) {
+                scan.duplicate = Some(self.place.duplicate(&key));
+            }
+            let value = members.next_value_seed(ScanVisitor {
+                unit: key == "unit",
+                place: Place::Member(&self.place, &key),
+            })?;
+            scan.merge(value);
+            keys.push(key);
         }
-        Ok(UnitScan(found))
+        Ok(scan)
     }
 }
 
@@ -1008,6 +1117,12 @@ mod tests {
                 format!("{{\"request_id\":\"r-1\",\"command\":{{}},\"command\":{plain}}}"),
             ),
             (
+                "request_id twice, once escaped",
+                format!(
+                    "{{\"request_id\":\"r-1\",\"request\\u005fid\":\"r-1\",\"command\":{plain}}}"
+                ),
+            ),
+            (
                 "reordered, with whitespace",
                 format!(
                     "{{ \"command\" : {} ,\n\t\"request_id\" :\r\n \"r-1\" }}",
@@ -1210,6 +1325,7 @@ mod tests {
         let mut checked = 0;
         let mut read = 0;
         let mut refused = 0;
+        let mut duplicates = 0;
         for procedure in PROCEDURES {
             let example = &examples[procedure];
             // The example as written: it must take the fast path unless it holds a "new".
@@ -1226,6 +1342,17 @@ mod tests {
                 assert_eq!(taken, Taken::Read, "{procedure}: its ids given, read fast");
             }
             for (case, bytes) in derived(example) {
+                if case.contains("twice") || case.contains("duplicated") {
+                    // A member named twice is refused, whatever the two values.
+                    let general = outcome(general_envelope(procedure, ACTOR, &bytes));
+                    assert!(
+                        matches!(&general, Err((StatusCode::BAD_REQUEST, body))
+                            if body.code == "invalid_body"
+                                && body.message.contains("duplicate field")),
+                        "{procedure}, {case}: {general:?}"
+                    );
+                    duplicates += 1;
+                }
                 match check(procedure, &case, &bytes) {
                     Taken::Deferred => {}
                     Taken::Read => read += 1,
@@ -1247,6 +1374,90 @@ mod tests {
             "{refused} refused fast"
         );
         assert!(checked > 4_000, "{checked} derived bodies");
+        assert!(
+            duplicates > PROCEDURES.len() * 8,
+            "{duplicates} bodies naming a member twice"
+        );
+    }
+
+    #[test]
+    fn a_member_named_twice_is_refused_with_its_place_never_resolved() {
+        let example = &command_examples()["register_permanent"];
+        let command = serde_json::to_string(example).expect("a JSON value serialises");
+        let plain = String::from_utf8(body("\"r-1\"", &command)).expect("JSON is UTF-8");
+        let refused = |text: &str, expected: &str| {
+            let general = outcome(general_envelope(
+                "register_permanent",
+                ACTOR,
+                text.as_bytes(),
+            ));
+            assert_eq!(
+                general,
+                Err((
+                    StatusCode::BAD_REQUEST,
+                    ErrorBody {
+                        code: "invalid_body",
+                        message: expected.to_owned(),
+                        message_vi: None,
+                        position: None,
+                    }
+                )),
+                "{text}"
+            );
+            // The fast path leaves it to the general path.
+            assert!(fast_envelope("register_permanent", text.as_bytes()).is_none());
+        };
+        refused(
+            &plain.replacen(
+                "\"request_id\":\"r-1\"",
+                "\"request_id\":\"r-0\",\"request_id\":\"r-1\"",
+                1,
+            ),
+            "duplicate field `request_id`",
+        );
+        refused(
+            &plain.replacen(
+                "\"effective_on\":",
+                "\"effective_on\":\"2026-01-01\",\"effective_on\":",
+                1,
+            ),
+            "command: duplicate field `effective_on`",
+        );
+        refused(
+            &plain.replacen("\"unit\":", "\"unit\":\"2025:00004\",\"unit\":", 1),
+            "command.address: duplicate field `unit`",
+        );
+        // Escapes do not hide a name: `\u0070` is `p`.
+        refused(
+            &plain.replacen(
+                "\"person\":",
+                "\"person\":\"0000000000000001\",\"\\u0070erson\":",
+                1,
+            ),
+            "command: duplicate field `person`",
+        );
+        // In an object of an array: a batch item.
+        let batch = format!(
+            "{{\"commands\":[{{\"procedure\":\"register_permanent\",\"request_id\":\"r-1\",\"command\":{command},\"command\":{command}}}]}}"
+        );
+        let error = json_value(batch.as_bytes()).expect_err("refused");
+        assert_eq!(
+            (error.status(), error.body().code, error.body().message),
+            (
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "commands[0]: duplicate field `command`".to_owned()
+            )
+        );
+        // The same members in separate objects are no duplicates.
+        assert!(
+            outcome(general_envelope(
+                "register_permanent",
+                ACTOR,
+                plain.as_bytes()
+            ))
+            .is_ok()
+        );
     }
 
     #[test]
@@ -1300,7 +1511,7 @@ mod tests {
         assert!(deferred(&|c| c["effective_on"] = 7.into()));
         let text = String::from_utf8(plain).expect("JSON is UTF-8");
         let raw = |text: &str| fast_envelope(procedure, text.as_bytes()).is_none();
-        // A duplicate member (the general path keeps the last one), an array for the command
+        // A duplicate member (the general path refuses it by name), an array for the command
         // object (a derived struct would read it), an escaped text, other members, trailing
         // characters, not JSON.
         assert!(raw(&text.replacen(

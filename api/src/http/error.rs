@@ -54,6 +54,13 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body did not arrive within its deadline ([`super::BODY_READ_TIMEOUT`]); the
+    /// connection is closed after the answer. → 408 `body_timeout`.
+    #[error("the body did not arrive within {} s of the headers", timeout.as_secs_f64())]
+    BodyTimeout {
+        /// The deadline.
+        timeout: std::time::Duration,
+    },
     /// Nothing by that name. → 404 `not_found`.
     #[error("{0}")]
     NotFound(String),
@@ -104,6 +111,7 @@ impl ApiError {
             | ApiError::BadRequest(_)
             | ApiError::PurposeRequired => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. }
@@ -127,6 +135,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::PurposeRequired => "purpose_required",
             ApiError::BodyTooLarge { .. } => "body_too_large",
+            ApiError::BodyTimeout { .. } => "body_timeout",
             ApiError::NotFound(_) => "not_found",
             ApiError::Rejected(rejection) => rejection.code(),
             ApiError::Conflict { .. } => "conflict",
@@ -196,6 +205,9 @@ fn syntax_detail(text: &str) -> String {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if let Some(timed_out) = super::deadline::timed_out(&rejection) {
+            return timed_out;
+        }
         match rejection {
             JsonRejection::JsonSyntaxError(error) => {
                 ApiError::MalformedJson(syntax_detail(&error.body_text()))

@@ -6,7 +6,8 @@
 //! (who verify everything), courts (who check proofs) and supervisors. Officers read persons
 //! through the query endpoints instead; administrators and the population database's feed read
 //! no records. Every record read is written to the access log before the records leave the
-//! server, like every other personal-data read.
+//! server, like every other personal-data read; a position beyond the head is logged before
+//! its 404 too.
 //!
 //! Records are shown as stored: tags in stored form (a `pin:` tag stays blinded), the metadata
 //! and payload as the JSON they are, an erased payload as `null` with `erased: true`, and every
@@ -33,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, error_chain};
-use super::extract::Accountable;
+use super::extract::{Accountable, logged_not_found};
 use super::params::{page_limit, rfc3339};
 use crate::auth::Role;
 
@@ -332,7 +333,22 @@ async fn record(
     let Accountable { principal, purpose } = accountable;
     principal.require(&RECORD_READERS)?;
     let Path(position) = path?;
-    let stored = read_one(&state, position)?;
+    let stored = match read_one(&state, position) {
+        Ok(stored) => stored,
+        Err(ApiError::NotFound(message)) => {
+            return Err(logged_not_found(
+                &state,
+                &principal,
+                &purpose,
+                "ledger.record",
+                "ledger",
+                format!("record {position}"),
+                &message,
+            )
+            .await);
+        }
+        Err(error) => return Err(error),
+    };
     let body = RecordView::of(&stored);
     state
         .access
@@ -431,7 +447,22 @@ async fn inclusion(
     principal.require(&RECORD_READERS)?;
     let Query(query) = query?;
     let position = query.position;
-    let stored = read_one(&state, position)?;
+    let stored = match read_one(&state, position) {
+        Ok(stored) => stored,
+        Err(ApiError::NotFound(message)) => {
+            return Err(logged_not_found(
+                &state,
+                &principal,
+                &purpose,
+                "ledger.inclusion_proof",
+                "ledger",
+                format!("record {position}"),
+                &message,
+            )
+            .await);
+        }
+        Err(error) => return Err(error),
+    };
     let (tree_size, _) = state.ledger.tree_head();
     if let Some(size) = query.size
         && (size <= position || size > tree_size)

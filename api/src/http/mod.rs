@@ -15,10 +15,17 @@
 //! [`access`], [`docs`] and [`metrics`] each contribute a `routes()`; the OpenAPI document lists
 //! them all. What several of them share has a module of its own, which imports no endpoint
 //! module: [`params`] (query parameters and JSON answers), [`envelope`] (a command request's
-//! body), [`extract`] (who calls and why) and [`error`].
+//! body), [`extract`] (who calls and why), [`deadline`] (how long a body may take) and
+//! [`error`].
+//!
+//! While it runs, the server signs a checkpoint when the head moved
+//! ([`Server::start_checkpoints`]) and writes a projection snapshot when the projections moved
+//! ([`Server::start_snapshots`]), each on its own period, so that a restart after a crash
+//! replays only the ledger's tail since the last snapshot.
 
 pub mod access;
 pub mod commands;
+pub mod deadline;
 pub mod docs;
 pub mod envelope;
 pub mod error;
@@ -45,7 +52,7 @@ use residence_ledger::directory::{Create, DirectoryOptions, LedgerDirectory};
 use residence_ledger::keys::KeySource;
 use residence_ledger::ledger::Ledger;
 use residence_projections::SharedProjections;
-use residence_snapshots::SnapshotStore;
+use residence_snapshots::{Encoded, SnapshotStore};
 use tokio::task::JoinHandle;
 
 use crate::access_log::AccessLog;
@@ -61,8 +68,16 @@ pub const BATCH_MAX: usize = 100;
 pub const RECORDS_MAX: u64 = 1_000;
 /// How long a query waits for `min_position` before answering `not_yet_visible`.
 pub const VISIBILITY_WAIT: Duration = Duration::from_secs(5);
+/// How long a request's body may take to arrive, counted from the end of its headers: a
+/// client that trickles (or stops sending) a body is answered 408 `body_timeout` and its
+/// connection closed, so a slow client cannot hold a connection and its memory. 30 s lets a
+/// full [`BODY_BYTES_MAX`] body through at under 9 KB/s. (How long headers may take is the
+/// listener's, in the binary: hyper reads them.)
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The directory of projection snapshots, inside the data directory.
 pub const SNAPSHOT_DIR: &str = "snapshots";
+/// How many snapshots are kept (the newest ones).
+pub const SNAPSHOTS_KEPT: usize = 3;
 /// Vietnam's offset from UTC (no daylight saving time): recording dates are local dates.
 pub const VIETNAM_OFFSET_SECONDS: i64 = 7 * 3600;
 
@@ -83,8 +98,11 @@ pub struct ServerOptions {
     /// Called after a command's state is read and decided, before its append (tests force
     /// races with it).
     pub before_append: Option<residence_register::BeforeAppend>,
-    /// Restore projections from snapshots at start and write one at shutdown.
+    /// Restore projections from snapshots at start and write one at shutdown (and periodically,
+    /// once [`Server::start_snapshots`] is called).
     pub snapshots: bool,
+    /// How long a request's body may take to arrive ([`BODY_READ_TIMEOUT`] in production).
+    pub body_read_timeout: Duration,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -94,6 +112,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("create", &self.create)
             .field("key_source", &self.key_source)
             .field("snapshots", &self.snapshots)
+            .field("body_read_timeout", &self.body_read_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -117,6 +136,7 @@ impl ServerOptions {
             access_id_key,
             before_append: None,
             snapshots: true,
+            body_read_timeout: BODY_READ_TIMEOUT,
         })
     }
 }
@@ -142,6 +162,8 @@ pub struct AppState {
     /// The text of the latest signed checkpoint: GET never signs (a public endpoint must not
     /// make the server write), the checkpoint loop does.
     latest_checkpoint: std::sync::RwLock<String>,
+    /// How long a request's body may take to arrive.
+    body_read_timeout: Duration,
 }
 
 impl AppState {
@@ -205,13 +227,31 @@ impl AppState {
     }
 }
 
-/// A running server's state and background tasks (the projection follower and checkpoints).
+/// A running server's state and background tasks (the projection follower, checkpoints and
+/// snapshots).
 #[derive(Debug)]
 pub struct Server {
     /// The shared state.
     pub state: Arc<AppState>,
+    /// How the projections were brought up at open.
+    pub start: StartReport,
     tasks: Vec<JoinHandle<()>>,
     snapshots: Option<SnapshotStore>,
+    /// The periodic snapshot task and the switch that stops it between two writes.
+    snapshot_task: Option<(tokio::sync::watch::Sender<bool>, JoinHandle<()>)>,
+}
+
+/// How a server's projections were brought up at open: from which snapshot, and how many
+/// records of the ledger's tail were replayed after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartReport {
+    /// The position of the snapshot used; `None` when the projections were rebuilt from the
+    /// start (no usable snapshot, or snapshots off).
+    pub snapshot: Option<u64>,
+    /// Snapshots skipped (damaged, stale, of other code); each was logged.
+    pub skipped: usize,
+    /// Records replayed after the snapshot (all of them without one).
+    pub replayed: u64,
 }
 
 impl Server {
@@ -243,8 +283,8 @@ impl Server {
         let access = AccessLog::open(&options.data, &access_options, options.access_id_key)
             .with_context(|| format!("opening the access log in {}", options.data.display()))?;
         let tokens = TokenStore::open(&options.data).context("reading the tokens")?;
-        let (projections, snapshots) = if options.snapshots {
-            let store = SnapshotStore::open(&options.data.join(SNAPSHOT_DIR), 3)
+        let (projections, snapshots, start) = if options.snapshots {
+            let store = SnapshotStore::open(&options.data.join(SNAPSHOT_DIR), SNAPSHOTS_KEPT)
                 .context("opening the snapshot directory")?;
             let restored = store
                 .restore(&ledger, 2)
@@ -252,11 +292,21 @@ impl Server {
             for skipped in &restored.skipped {
                 tracing::warn!(?skipped, "snapshot not used");
             }
-            (restored.projections, Some(store))
+            let start = StartReport {
+                snapshot: restored.used.as_ref().map(|used| used.position),
+                skipped: restored.skipped.len(),
+                replayed: restored.replay.records,
+            };
+            (restored.projections, Some(store), start)
         } else {
-            let (projections, _) =
+            let (projections, replay) =
                 residence_projections::replay_all(&ledger, 2).context("replaying the ledger")?;
-            (projections, None)
+            let start = StartReport {
+                snapshot: None,
+                skipped: 0,
+                replayed: replay.records,
+            };
+            (projections, None, start)
         };
         let projections = Arc::new(SharedProjections::new(projections));
         let mut register = Register::new(Arc::clone(&ledger));
@@ -276,6 +326,7 @@ impl Server {
             metrics: metrics::Metrics::default(),
             clock: options.clock,
             latest_checkpoint: std::sync::RwLock::new(note.to_string()),
+            body_read_timeout: options.body_read_timeout,
         });
         let follower = tokio::spawn(async move {
             if let Err(error) = projections.follow_ledger(&ledger).await {
@@ -284,8 +335,10 @@ impl Server {
         });
         Ok(Server {
             state,
+            start,
             tasks: vec![follower],
             snapshots,
+            snapshot_task: None,
         })
     }
 
@@ -302,8 +355,39 @@ impl Server {
         )));
     }
 
+    /// Starts writing a projection snapshot every `every` when the projections moved since the
+    /// last one (restored or written), off the request path, so that a restart after a crash
+    /// replays at most the records of one period. Encoding holds the projections' read lock
+    /// (queries go on; the follower waits), writing does not. Without snapshots
+    /// ([`ServerOptions::snapshots`]) it does nothing.
+    pub fn start_snapshots(&mut self, every: Duration) {
+        let Some(store) = self.snapshots.clone() else {
+            return;
+        };
+        if self.snapshot_task.is_some() {
+            return;
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(snapshot_loop(
+            Arc::clone(&self.state),
+            store,
+            every,
+            self.start.snapshot,
+            stopped,
+        ));
+        self.snapshot_task = Some((stop, task));
+    }
+
     /// Stops the background tasks, signs a last checkpoint and writes a snapshot.
-    pub async fn close(self) {
+    pub async fn close(mut self) {
+        // A periodic snapshot being written is finished first: two writes of one store must
+        // not overlap.
+        if let Some((stop, task)) = self.snapshot_task.take() {
+            let _ = stop.send(true);
+            if let Err(error) = task.await {
+                tracing::error!(%error, "the snapshot task failed");
+            }
+        }
         if let Err(error) = self.state.sign_checkpoint() {
             tracing::error!(%error, "the last checkpoint failed");
         }
@@ -347,6 +431,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn({
+            let timeout = state.body_read_timeout;
+            move |request, next| deadline::limit(timeout, request, next)
+        }))
         .with_state(state)
 }
 
@@ -381,6 +469,52 @@ async fn checkpoint_loop(state: Arc<AppState>, every: Duration) {
         match state.sign_checkpoint() {
             Ok(()) => signed_size = Some(size),
             Err(error) => tracing::error!(%error, "automatic checkpoint failed"),
+        }
+    }
+}
+
+/// Writes a snapshot every `every` when the projections moved since `written` (the position of
+/// the last snapshot restored or written), until `stop` turns true. A failed write is logged
+/// and tried again at the next period: snapshots are a cache, the service goes on without.
+async fn snapshot_loop(
+    state: Arc<AppState>,
+    store: SnapshotStore,
+    every: Duration,
+    mut written: Option<u64>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate: the projections were just restored.
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
+        let position = state.projections.position();
+        if written == Some(position) || (written.is_none() && position == 0) {
+            continue;
+        }
+        let writer = Arc::clone(&state);
+        let target = store.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let encoded = Encoded::of(&writer.projections.read());
+            target.write_encoded(&encoded)
+        })
+        .await;
+        match outcome {
+            Ok(Ok(done)) => {
+                tracing::info!(
+                    position = done.file.position,
+                    bytes = done.bytes,
+                    seconds = done.elapsed.as_secs_f64(),
+                    "periodic snapshot written"
+                );
+                written = Some(done.file.position);
+            }
+            Ok(Err(error)) => tracing::error!(%error, "writing a periodic snapshot failed"),
+            Err(error) => tracing::error!(%error, "the periodic snapshot stopped"),
         }
     }
 }

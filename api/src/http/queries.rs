@@ -15,7 +15,9 @@
 //! [`Accountable`] extractor (a token and an `X-Purpose`) and awaits
 //! [`crate::access_log::AccessLog::record`] after the answer is computed and before the response
 //! is built; when the entry cannot be made durable the caller gets 503 and no data. A question
-//! whose answer is "not found" discloses no one's data and is not logged.
+//! whose answer is "not found" is logged too, before the 404 is answered (subject the PIN or
+//! household asked for, detail ending in "not found"): whether a PIN is held is itself what a
+//! prober wants to learn, and no one may learn it untraced.
 //!
 //! Read-your-writes: every query takes `min_position=N` (the position a command returned) and
 //! waits until the projections have folded it.
@@ -48,13 +50,13 @@ use residence_domain::timeline::{
 };
 use residence_domain::units::{UnitRef, registry};
 use residence_ledger::record::Timestamp;
-use residence_projections::person::RecordInfo;
+use residence_projections::person::{QueryError, RecordInfo};
 use residence_projections::residence::SpanKind;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::Accountable;
+use super::extract::{Accountable, logged_not_found};
 use super::params::{
     AsKnownAt, AsKnownView, json_response, page_limit, parse_pin, parse_unit, query_failed, rfc3339,
 };
@@ -65,6 +67,11 @@ const PERSON_READERS: [Role; 4] = [Role::Officer, Role::Supervisor, Role::Audito
 /// Who may read the register of a unit (officers and supervisors only within their
 /// jurisdiction).
 const REGISTER_READERS: [Role; 4] = [Role::Officer, Role::Supervisor, Role::Auditor, Role::Court];
+/// The answer to a PIN that no person holds (the same for a PIN never issued and one since
+/// reassigned: the register says nothing about which).
+const PIN_UNKNOWN: &str = "no person in the register holds this PIN";
+/// The answer to a household the register does not hold.
+const HOUSEHOLD_UNKNOWN: &str = "no such household in the register";
 /// The people returned by one page of a register when `limit` is not given.
 const RESIDENTS_PAGE_DEFAULT: u64 = 200;
 
@@ -421,11 +428,13 @@ async fn person(
     state.wait_visible(query.min_position).await?;
     as_known_at.settle(&state).await?;
     let on = query.on.unwrap_or_else(|| state.today());
-    let body = {
+    let detail = format!("on {on}, as known at {}", as_known_at.detail());
+    // The projections' guard is held within the block only (never across an await).
+    let found = 'found: {
         let projections = state.projections.read();
-        let person = projections.person_by_pin(pin).ok_or_else(|| {
-            ApiError::NotFound("no person in the register holds this PIN".to_owned())
-        })?;
+        let Some(person) = projections.person_by_pin(pin) else {
+            break 'found None;
+        };
         let timeline = projections
             .person_timeline(&state.ledger, person)
             .map_err(query_failed)?;
@@ -441,7 +450,7 @@ async fn person(
                     .as_ref()
                     .and_then(|residence| residence.membership.clone())
             });
-        PersonResidenceBody {
+        Some(PersonResidenceBody {
             person,
             pin: timeline.pin(),
             name: timeline.name().cloned(),
@@ -455,7 +464,19 @@ async fn person(
             stay: answer.stay.as_ref().map(ResidenceView::of),
             records: records_known(timeline.records(), as_known),
             erased_records: timeline.erased_records(),
-        }
+        })
+    };
+    let Some(body) = found else {
+        return Err(logged_not_found(
+            &state,
+            &principal,
+            &purpose,
+            "person.residence",
+            &format!("pin:{pin}"),
+            detail,
+            PIN_UNKNOWN,
+        )
+        .await);
     };
     state
         .access
@@ -463,7 +484,7 @@ async fn person(
             &principal,
             "person.residence",
             &format!("person:{}", body.person),
-            format!("on {on}, as known at {}", as_known_at.detail()),
+            detail,
             &purpose,
         )
         .await?;
@@ -569,17 +590,19 @@ async fn history(
     let as_known_at = AsKnownAt::parse(query.as_known_at.as_deref(), state.now_utc())?;
     state.wait_visible(query.min_position).await?;
     as_known_at.settle(&state).await?;
-    let body = {
+    let detail = format!("as known at {}", as_known_at.detail());
+    // The projections' guard is held within the block only (never across an await).
+    let found = 'found: {
         let projections = state.projections.read();
-        let person = projections.person_by_pin(pin).ok_or_else(|| {
-            ApiError::NotFound("no person in the register holds this PIN".to_owned())
-        })?;
+        let Some(person) = projections.person_by_pin(pin) else {
+            break 'found None;
+        };
         let timeline = projections
             .person_timeline(&state.ledger, person)
             .map_err(query_failed)?;
         let as_known = as_known_at.domain();
         let view = timeline.timeline().view(as_known);
-        PersonHistoryBody {
+        Some(PersonHistoryBody {
             person,
             pin: timeline.pin(),
             name: timeline.name().cloned(),
@@ -595,7 +618,19 @@ async fn history(
                 .collect(),
             records: records_known(timeline.records(), as_known),
             erased_records: timeline.erased_records(),
-        }
+        })
+    };
+    let Some(body) = found else {
+        return Err(logged_not_found(
+            &state,
+            &principal,
+            &purpose,
+            "person.history",
+            &format!("pin:{pin}"),
+            detail,
+            PIN_UNKNOWN,
+        )
+        .await);
     };
     state
         .access
@@ -603,7 +638,7 @@ async fn history(
             &principal,
             "person.history",
             &format!("person:{}", body.person),
-            format!("as known at {}", as_known_at.detail()),
+            detail,
             &purpose,
         )
         .await?;
@@ -691,11 +726,16 @@ async fn book(
     state.wait_visible(query.min_position).await?;
     as_known_at.settle(&state).await?;
     let on = query.on.unwrap_or_else(|| state.today());
-    let body = {
+    let detail = format!("on {on}, as known at {}", as_known_at.detail());
+    // The projections' guard is held within the block only (never across an await).
+    let found = 'found: {
         let projections = state.projections.read();
-        let book = projections
-            .household_book(&state.ledger, household, on, as_known_at.domain())
-            .map_err(query_failed)?;
+        let book =
+            match projections.household_book(&state.ledger, household, on, as_known_at.domain()) {
+                Ok(book) => book,
+                Err(QueryError::UnknownHousehold(_)) => break 'found None,
+                Err(error) => return Err(query_failed(error)),
+            };
         let mut members = Vec::with_capacity(book.members.len());
         for member in &book.members {
             let name = projections
@@ -713,7 +753,7 @@ async fn book(
                 opened_at: member.opened_at,
             });
         }
-        HouseholdBookBody {
+        Some(HouseholdBookBody {
             household,
             on,
             as_known_at: as_known_at.view(projections.position()),
@@ -727,7 +767,19 @@ async fn book(
             head_vacant: book.head_vacant,
             members,
             history: book.history.iter().map(RecordInfoView::of).collect(),
-        }
+        })
+    };
+    let Some(body) = found else {
+        return Err(logged_not_found(
+            &state,
+            &principal,
+            &purpose,
+            "household.book",
+            &format!("household:{household}"),
+            detail,
+            HOUSEHOLD_UNKNOWN,
+        )
+        .await);
     };
     state
         .access
@@ -735,7 +787,7 @@ async fn book(
             &principal,
             "household.book",
             &format!("household:{household}"),
-            format!("on {on}, as known at {}", as_known_at.detail()),
+            detail,
             &purpose,
         )
         .await?;
@@ -859,7 +911,23 @@ async fn residents(
     let Accountable { principal, purpose } = accountable;
     principal.require(&REGISTER_READERS)?;
     let Path(unit) = path?;
-    let unit = parse_unit(&unit)?;
+    let unit = match parse_unit(&unit) {
+        Ok(unit) => unit,
+        Err(ApiError::NotFound(message)) => {
+            // A well-formed code the map does not have (the text is only a unit code).
+            return Err(logged_not_found(
+                &state,
+                &principal,
+                &purpose,
+                "unit.residents",
+                &format!("unit:{unit}"),
+                String::new(),
+                &message,
+            )
+            .await);
+        }
+        Err(error) => return Err(error),
+    };
     if matches!(principal.role, Role::Officer | Role::Supervisor)
         && !principal.jurisdiction.covers(unit)
     {

@@ -283,12 +283,17 @@ fn not_future(effective_on: NaiveDate, ctx: &Context) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Who may record what: the population database records persons and PINs (an officer may
-/// also record a person), timers detect grounds, offices record every act of a residence office;
-/// an import may record anything.
-fn authorise(command: &Command, ctx: &Context) -> Result<(), Rejection> {
+/// Whether `actor` may record `command` at all, whatever the register holds: the population
+/// database records persons and PINs (an officer may also record a person), timers detect
+/// grounds, offices record every act of a residence office; an import may record anything.
+///
+/// It reads the command alone (its procedure, and for a detected ground its source, for an
+/// annulment the deciding authority), never the state, so a caller can ask it before anything
+/// is read or decided: [`decide`] refuses with `actor_not_authorised` exactly when this is
+/// `false`, and the HTTP API refuses such a caller with 403 before deciding.
+pub fn may_record(command: &Command, actor: Actor) -> bool {
     use crate::event::{AnnulmentAuthority, DetectionSource};
-    let allowed = match (command, ctx.actor) {
+    match (command, actor) {
         (_, Actor::Import) => true,
         (Command::RecordPerson(_), actor) => {
             matches!(actor, Actor::PopulationDatabase) || actor.is_office()
@@ -306,8 +311,12 @@ fn authorise(command: &Command, ctx: &Context) -> Result<(), Rejection> {
             AnnulmentAuthority::DirectSuperior => actor == Actor::SuperiorOfficer,
         },
         (_, actor) => actor.is_office(),
-    };
-    if allowed {
+    }
+}
+
+/// Refuses an actor who may not record the command ([`may_record`]).
+fn authorise(command: &Command, ctx: &Context) -> Result<(), Rejection> {
+    if may_record(command, ctx.actor) {
         Ok(())
     } else {
         Err(Rejection::ActorNotAuthorised {

@@ -1178,7 +1178,9 @@ async fn outside_the_jurisdiction_the_answer_is_403_before_the_law_says_anything
         ),
         (
             "annul_registration",
-            json!({"annuls": registration, "decided_by": "DIRECT_SUPERIOR",
+            // As the registering office: an officer may never annul as the direct superior
+            // (403 `forbidden` before any place is looked at).
+            json!({"annuls": registration, "decided_by": "REGISTERING_OFFICE",
                    "decision": {"decided_on": "2026-11-27", "number": "15/QĐ-CAT"},
                    "effective_on": "2026-11-27", "person": tam,
                    "reason": "Hồ sơ giả", "registration": "TEMPORARY"}),
@@ -1377,8 +1379,8 @@ async fn callers_without_a_recording_role_are_refused() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{body:#}");
         assert_eq!(body["code"], "forbidden");
     }
-    // The domain decides what each recording actor may do: an officer does not re-establish
-    // PINs.
+    // The domain decides what each recording actor may do (an officer does not re-establish
+    // PINs); a role that may not record the act is refused like any other wrong role.
     let (status, body) = post(
         &server,
         &server.officer,
@@ -1388,9 +1390,8 @@ async fn callers_without_a_recording_role_are_refused() {
                "old": "001080012345", "new": "001080054321", "reason": "DATA_ENTRY_ERROR"}),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body:#}");
-    assert_eq!(body["code"], "actor_not_authorised");
-    assert!(body["message_vi"].is_string(), "{body:#}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body:#}");
+    assert_eq!(body["code"], "forbidden");
     assert_eq!(head(&server), 0);
     server.assert_verifiable();
 }

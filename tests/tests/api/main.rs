@@ -6,5 +6,6 @@
 
 mod commands;
 mod docs;
+mod issue_11;
 mod queries;
 mod support;

@@ -551,21 +551,26 @@ async fn every_personal_data_read_leaves_exactly_one_access_entry() {
         get_ok(&server, path, token).await;
         assert_eq!(server.server.state.access.len(), before + 1, "{path}");
     }
-    // A refused read and a read of no one's data leave nothing.
+    // A read refused (outside the officer's jurisdiction) leaves nothing; a look-up that finds
+    // nobody leaves its entry before the 404 (issue 11).
     let before = server.server.state.access.len();
-    get(&server, "/v1/persons/001099999999", &server.officer).await;
     get(&server, "/v1/units/2025:00097/residents", &server.officer).await;
     assert_eq!(server.server.state.access.len(), before);
+    get(&server, "/v1/persons/001099999999", &server.officer).await;
+    assert_eq!(server.server.state.access.len(), before + 1);
     // The auditor reads them back; that read is logged too.
     let log = get_ok(&server, "/v1/access-log", &server.auditor).await;
-    assert_eq!(log["entries"].as_array().map(Vec::len), Some(reads.len()));
+    assert_eq!(
+        log["entries"].as_array().map(Vec::len),
+        Some(reads.len() + 1)
+    );
     assert_eq!(
         log["entries"][0]["entry"]["subject"],
         format!("person:{AN}")
     );
     assert_eq!(log["entries"][0]["entry"]["purpose"], PURPOSE);
     insta::assert_json_snapshot!("access_log", log);
-    assert_eq!(server.server.state.access.len(), reads.len() as u64 + 1);
+    assert_eq!(server.server.state.access.len(), reads.len() as u64 + 2);
     // The reads of one person, by tag.
     let an = get_ok(
         &server,

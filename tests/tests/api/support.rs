@@ -51,6 +51,7 @@ pub fn options(dir: &Path, clock: &ManualClock, hook: Option<BeforeAppend>) -> S
         access_id_key: [9; 32],
         before_append: hook,
         snapshots: false,
+        body_read_timeout: residence_api::http::BODY_READ_TIMEOUT,
     }
 }
 
@@ -63,9 +64,19 @@ impl TestServer {
 
     /// As [`TestServer::start`], with a hook between a command's read and its append.
     pub async fn start_with(hook: Option<BeforeAppend>) -> TestServer {
+        TestServer::start_configured(hook, |_| {}).await
+    }
+
+    /// As [`TestServer::start_with`], with the options edited by `edit` first.
+    pub async fn start_configured(
+        hook: Option<BeforeAppend>,
+        edit: impl FnOnce(&mut ServerOptions),
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let clock = ManualClock::new(Timestamp::from_datetime(now()));
-        let server = Server::open(options(dir.path(), &clock, hook)).expect("the server opens");
+        let mut options = options(dir.path(), &clock, hook);
+        edit(&mut options);
+        let server = Server::open(options).expect("the server opens");
         let tokens = &server.state.tokens;
         let make = |role: Role, units: &[&str], n: u8| {
             let jurisdiction = Jurisdiction::parse(units.iter().copied()).expect("valid units");
@@ -137,6 +148,12 @@ impl TestServer {
             None => request.body(Body::empty()),
         }
         .expect("a valid request");
+        self.send(request).await
+    }
+
+    /// Sends a request built by the test (repeated headers, streamed bodies); returns the status
+    /// and the body as JSON (a non-JSON body becomes a JSON string).
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
         let response = self
             .server
             .router()
