@@ -52,6 +52,9 @@ pub enum Command {
     /// Verify every record, chain link, back-link, payload commitment, Merkle root and stored
     /// checkpoint of a ledger directory; reports the first bad position with file and offset.
     Verify(DataArgs),
+    /// Cut a torn tail that a crash left beyond the latest signed checkpoint, and print exactly
+    /// what was cut; damage that a checkpoint covers is refused, never cut (FORMAT.md §6.5).
+    Repair(DataArgs),
     /// Copy a ledger (also while it is being served) up to its latest checkpoint into a new
     /// directory, then verify the copy on its own.
     Backup(BackupArgs),
@@ -247,6 +250,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tokens(TokensCommand::List(args)) => tokens_list(&args),
         Command::Replay(args) => replay(&args),
         Command::Verify(args) => verify(&args),
+        Command::Repair(args) => repair(&args),
         Command::Backup(args) => backup(&args.data, &args.to),
         Command::Checkpoint(args) => checkpoint(&args),
         Command::Generate(args) => generate(&args),
@@ -390,6 +394,57 @@ fn verify(args: &DataArgs) -> anyhow::Result<()> {
         "{:.1} MB hashed in {seconds:.2} s ({:.0} MB/s)",
         report.bytes_hashed as f64 / 1e6,
         report.bytes_hashed as f64 / 1e6 / seconds.max(1e-9)
+    )?;
+    for torn in &report.torn {
+        say!(
+            "torn tail (not covered by a checkpoint; the next open or `residence repair` cuts it): \
+             {} bytes at offset {} of {} (position {}): {}",
+            torn.bytes,
+            torn.offset,
+            torn.file.display(),
+            torn.position,
+            torn.detail
+        )?;
+    }
+    Ok(())
+}
+
+fn repair(args: &DataArgs) -> anyhow::Result<()> {
+    let report = residence_ledger::directory::repair(
+        &args.data,
+        &residence_register::codec::directory_options(),
+    )
+    .with_context(|| format!("repairing {}", args.data.display()))?;
+    for torn in &report.torn_frames {
+        say!(
+            "cut {} bytes at offset {} of {} (position {}): {}",
+            torn.bytes,
+            torn.offset,
+            torn.file.display(),
+            torn.position,
+            torn.detail
+        )?;
+    }
+    if let Some(records) = &report.torn_records {
+        say!(
+            "cut {} records ({} bytes) from position {}: {:?}",
+            records.records,
+            records.bytes,
+            records.from.0,
+            records.fault
+        )?;
+    }
+    if let Some(cover) = &report.cover {
+        say!("untouched: {cover}")?;
+    }
+    say!(
+        "ok: {} records{}",
+        report.records,
+        if report.torn_frames.is_empty() && report.torn_records.is_none() {
+            ", nothing to cut"
+        } else {
+            ""
+        }
     )?;
     Ok(())
 }

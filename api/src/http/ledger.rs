@@ -27,6 +27,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use residence_ledger::checkpoint::{Checkpoint, SignedNote};
 use residence_ledger::hash::Hash;
+use residence_ledger::ledger::ProofError;
 use residence_ledger::merkle::leaf_hash;
 use residence_ledger::proof::{ConsistencyProof, InclusionProof};
 use residence_ledger::record::{Payload, Position, StoredRecord, Tag, encode_body};
@@ -114,13 +115,20 @@ async fn consistency(
             "need 0 < old <= new <= {size} (the current tree size)"
         )));
     }
-    let proof = state
-        .ledger
-        .consistency_proof(query.old, query.new)
-        .map_err(|error| {
-            tracing::error!(%error, "consistency proof failed");
-            ApiError::Unavailable
-        })?;
+    // Checked against the latest signed checkpoint before it leaves the server; a size beyond
+    // it is proved once a checkpoint covers it.
+    let proof = match state.ledger.checked_consistency_proof(query.old, query.new) {
+        Ok(checked) => checked.proof,
+        Err(ProofError::NotCheckpointed { .. }) => {
+            sign_now(&state).await?;
+            state
+                .ledger
+                .checked_consistency_proof(query.old, query.new)
+                .map_err(|error| proof_unavailable(&error))?
+                .proof
+        }
+        Err(error) => return Err(proof_unavailable(&error)),
+    };
     Ok(Json(proof).into_response())
 }
 
@@ -423,6 +431,13 @@ pub struct InclusionBody {
 }
 
 /// Signs a checkpoint of the register now (the latest does not cover what was asked).
+/// A proof that could not be given (a tree file failed, or the stored tree disagrees with the
+/// signed checkpoint: it will be rebuilt at the next open). → 503, logged.
+fn proof_unavailable(error: &ProofError) -> ApiError {
+    tracing::error!(error = %error_chain(error), "a proof failed its check");
+    ApiError::Unavailable
+}
+
 async fn sign_now(state: &Arc<AppState>) -> Result<(String, Checkpoint), ApiError> {
     let signer = Arc::clone(state);
     tokio::task::spawn_blocking(move || signer.sign_checkpoint())
@@ -474,34 +489,30 @@ async fn inclusion(
     // The proof is for the size asked, else for the latest signed checkpoint; a checkpoint is
     // signed now when the latest does not cover the record or the size asked.
     let wanted = query.size.unwrap_or(position + 1);
-    let (mut note, mut checkpoint) = latest_signed_checkpoint(&state)?;
-    if checkpoint.size < wanted {
-        (note, checkpoint) = sign_now(&state).await?;
+    let (_, mut latest) = latest_signed_checkpoint(&state)?;
+    if latest.size < wanted {
+        (_, latest) = sign_now(&state).await?;
     }
-    if checkpoint.size < wanted {
+    if latest.size < wanted {
         // The record is durable but not yet in the tree (an instant after its append).
         return Err(ApiError::NotYetVisible { position });
     }
-    let size = query.size.unwrap_or(checkpoint.size);
-    let proof_failed = |error: &dyn std::error::Error| {
-        tracing::error!(error = %error_chain(error), "an inclusion proof failed");
-        ApiError::Unavailable
-    };
-    let proof = state
+    let size = query.size.unwrap_or(latest.size);
+    // The proof leaves the server only after it was checked against the signed root (a damaged
+    // stored tree node is refused here, never handed to a court).
+    let checked = state
         .ledger
-        .inclusion_proof(position, size)
-        .map_err(|e| proof_failed(&e))?;
-    let root = state.ledger.root_at(size).map_err(|e| proof_failed(&e))?;
-    let consistency = if size < checkpoint.size {
-        Some(
-            state
-                .ledger
-                .consistency_proof(size, checkpoint.size)
-                .map_err(|e| proof_failed(&e))?,
-        )
-    } else {
-        None
-    };
+        .checked_inclusion_proof(position, size)
+        .map_err(|error| {
+            tracing::error!(error = %error_chain(&error), "an inclusion proof failed its check");
+            ApiError::Unavailable
+        })?;
+    assert_eq!(
+        checked.record_hash, stored.record_hash,
+        "the checked proof is of the record read"
+    );
+    let (proof, root, consistency) = (checked.proof, checked.root, checked.consistency);
+    let (note, checkpoint) = (checked.note.to_string(), checked.checkpoint);
     let body = InclusionBody {
         position,
         tree_size: size,
