@@ -55,6 +55,38 @@ pub struct ServeArgs {
     pub connections_max: usize,
 }
 
+/// File descriptors kept for the ledger, the access log, checkpoints and snapshots when the cap
+/// on connections is fitted under the process's limit.
+const RESERVED_DESCRIPTORS: usize = 256;
+
+/// The cap on connections: `asked`, lowered to fit under the process's open-file limit (read
+/// from `/proc/self/limits`) less [`RESERVED_DESCRIPTORS`], so that the cap, not the limit,
+/// is what a flood of connections meets (a common default limit is 1,024).
+fn connections_max(asked: usize) -> usize {
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|line| line.starts_with("Max open files"))
+                .and_then(|line| line.split_whitespace().nth(3))
+                .and_then(|soft| soft.parse::<usize>().ok())
+        });
+    match limit {
+        Some(limit) if limit.saturating_sub(RESERVED_DESCRIPTORS) < asked => {
+            let fitted = limit.saturating_sub(RESERVED_DESCRIPTORS).max(1);
+            tracing::warn!(
+                asked,
+                open_files_limit = limit,
+                connections_max = fitted,
+                "the connection cap is lowered to fit the open-file limit"
+            );
+            fitted
+        }
+        _ => asked,
+    }
+}
+
 /// How long a shutdown waits for in-flight requests before it closes their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -124,7 +156,7 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         }
         let listener = std::net::TcpListener::bind(args.listen)
             .with_context(|| format!("binding {}", args.listen))?;
-        let capped = Capped::new(args.connections_max);
+        let capped = Capped::new(connections_max(args.connections_max));
         let handle = axum_server::Handle::new();
         let drain = handle.clone();
         tokio::spawn(async move {
@@ -201,4 +233,25 @@ fn bounded<Acc>(
         .http1()
         .header_read_timeout(header_read_timeout);
     server
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_cap_fits_under_the_open_file_limit() {
+        let limits = std::fs::read_to_string("/proc/self/limits").expect("Linux /proc");
+        let soft: usize = limits
+            .lines()
+            .find(|line| line.starts_with("Max open files"))
+            .and_then(|line| line.split_whitespace().nth(3))
+            .and_then(|soft| soft.parse().ok())
+            .expect("a numeric soft limit on this machine");
+        assert_eq!(
+            connections_max(usize::MAX),
+            soft.saturating_sub(RESERVED_DESCRIPTORS).max(1)
+        );
+        assert_eq!(connections_max(1), 1, "a cap under the limit is kept");
+    }
 }
