@@ -23,9 +23,10 @@ use rand::{Rng as _, SeedableRng as _};
 use residence_ledger::directory::{Create, DirectoryOptions, LedgerDirectory, verify_directory};
 use residence_ledger::record::Position;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-const BIN: &str = env!("CARGO_BIN_EXE_residence");
+mod support;
+
+use support::{BIN, create_token, free_port, request};
 /// Concurrent clients recording during a cycle.
 const CLIENTS: usize = 8;
 
@@ -34,11 +35,6 @@ const CLIENTS: usize = 8;
 struct Acknowledged {
     request_id: String,
     events: Vec<(u64, String)>,
-}
-
-fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("an address")
 }
 
 fn spawn(data: &Path, addr: SocketAddr) -> Child {
@@ -57,43 +53,10 @@ fn spawn(data: &Path, addr: SocketAddr) -> Child {
         .expect("the binary starts")
 }
 
-/// One HTTP/1.1 request on a fresh connection; the status and the body.
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(token) = token {
-        text.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    if !body.is_empty() {
-        text.push_str("Content-Type: application/json\r\n");
-    }
-    text.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(text.as_bytes()).await?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let text = String::from_utf8_lossy(&response);
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:?}")))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
-}
-
 async fn wait_ready(addr: SocketAddr, server: &mut Child) {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(120) {
-        if let Ok((200, _)) = request(addr, "GET", "/readyz", None, "").await {
+        if let Ok((200, _)) = request(addr, "GET", "/readyz", None, None).await {
             return;
         }
         if let Ok(Some(status)) = server.try_wait() {
@@ -102,26 +65,6 @@ async fn wait_ready(addr: SocketAddr, server: &mut Child) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("the server at {addr} did not become ready");
-}
-
-fn create_token(data: &Path) -> String {
-    let output = Command::new(BIN)
-        .args(["tokens", "create", "--data"])
-        .arg(data)
-        .args([
-            "--role",
-            "population-database",
-            "--label",
-            "crash test feed",
-        ])
-        .output()
-        .expect("tokens create runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
 /// A `record_person` request whose PIN is unique to `n` (men born in Hà Nội in 1900..=1999:
@@ -187,7 +130,7 @@ async fn nothing_acknowledged_is_lost_across_kill_9_under_http_load() {
     let addr = free_port();
     let mut first = spawn(&data, addr);
     wait_ready(addr, &mut first).await;
-    let token = Arc::new(create_token(&data));
+    let token = Arc::new(create_token(&data, "population-database"));
     first.kill().expect("SIGKILL");
     first.wait().expect("the server is reaped");
     let mut acknowledged: Vec<Acknowledged> = Vec::new();
@@ -212,7 +155,7 @@ async fn nothing_acknowledged_is_lost_across_kill_9_under_http_load() {
                         "POST",
                         "/v1/commands/record_person",
                         Some(&token),
-                        &body,
+                        Some(&body),
                     )
                     .await
                     {
@@ -317,14 +260,14 @@ async fn verify_reports_a_torn_tail_and_repair_cuts_only_what_no_checkpoint_cove
     let addr = free_port();
     let mut server = spawn(&data, addr);
     wait_ready(addr, &mut server).await;
-    let token = create_token(&data);
+    let token = create_token(&data, "population-database");
     for n in 0..5 {
         let (status, body) = request(
             addr,
             "POST",
             "/v1/commands/record_person",
             Some(&token),
-            &record_person(&format!("torn-{n}"), n),
+            Some(&record_person(&format!("torn-{n}"), n)),
         )
         .await
         .expect("the server answers");
