@@ -357,7 +357,7 @@ impl FileStore {
         }
         drop(buf);
         report.records = next_first;
-        if read_only {
+        let writer = if read_only {
             // Nothing is written through the writer: its file is only a placeholder when there
             // is no segment file (a ledger whose first segment was never created).
             let (current, current_path, size) = match segments.last() {
@@ -368,49 +368,34 @@ impl FileStore {
                     (Arc::new(placeholder), Arc::from(segments_dir.as_path()), 0)
                 }
             };
-            let writer = Writer {
+            Writer {
                 current,
                 current_path,
                 size,
                 next_position: next_first,
                 failed: Some("the store was opened read-only".to_owned()),
                 buf: Vec::new(),
-            };
-            let store = Self {
-                dir,
-                segments_dir,
-                index_dir,
-                segment_bytes_max: options.segment_bytes_max,
-                genesis_hash: options.genesis_hash,
-                faults: options.faults,
-                offset_cache: options.offset_cache,
-                writer: Mutex::new(writer),
-                index: RwLock::new(segments),
-                len: AtomicU64::new(next_first),
-                _lock: lock,
-            };
-            return Ok((store, report));
-        }
-        if segments.is_empty() {
-            let (file, path) = create_segment(faults, &segments_dir, 0, options.genesis_hash)?;
-            segments.push(Segment {
-                first: 0,
-                path,
-                file,
-                offsets: Vec::new(),
-                end: HEADER_LEN,
-            });
-        }
-        report.records = next_first;
-
-        let last = segments.last().expect("the store has at least one segment");
-        let writer = Writer {
-            current: Arc::clone(&last.file),
-            current_path: Arc::clone(&last.path),
-            size: last.end,
-            next_position: next_first,
-            failed: None,
-            buf: Vec::new(),
+            }
+        } else {
+            if segments.is_empty() {
+                let (file, path) = create_segment(faults, &segments_dir, 0, options.genesis_hash)?;
+                segments.push(Segment {
+                    first: 0,
+                    path,
+                    file,
+                    offsets: Vec::new(),
+                    end: HEADER_LEN,
+                });
+            }
+            let last = segments.last().expect("the store has at least one segment");
+            Writer {
+                current: Arc::clone(&last.file),
+                current_path: Arc::clone(&last.path),
+                size: last.end,
+                next_position: next_first,
+                failed: None,
+                buf: Vec::new(),
+            }
         };
         let store = Self {
             dir,

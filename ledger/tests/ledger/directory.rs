@@ -9,30 +9,19 @@
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
-use residence_ledger::clock::ClockMode;
 use residence_ledger::directory::{
-    Create, DirectoryError, DirectoryOptions, LedgerDirectory, VerifyDirectoryError,
-    verify_directory,
+    DirectoryError, DirectoryOptions, LedgerDirectory, VerifyDirectoryError, verify_directory,
 };
-use residence_ledger::keys::KeySource;
-use residence_ledger::ledger::{AppendRequest, Appended, Limits, NewRecord, OpenError};
+use residence_ledger::ledger::{AppendRequest, Appended, NewRecord, OpenError};
 use residence_ledger::record::{BlindedKinds, Position, Tag, Timestamp};
 use residence_ledger::store::{Location, StoreError};
 use residence_ledger::verify::{RecordFault, VerifyError};
 
-use crate::support::{SEGMENT_BYTES_MAX, blinded_kinds, record, write_at};
+use crate::support::{record, write_at};
 
-/// How the tests open their ledger directories: seeded keys, supplied time, small segments.
+/// Seeded keys, supplied time, small segments.
 fn options() -> DirectoryOptions {
-    DirectoryOptions {
-        blinded_kinds: blinded_kinds(),
-        key_source: KeySource::Seeded([7; 32]),
-        origin: Some("test.example/directory".to_owned()),
-        create: Create::IfMissing,
-        clock: ClockMode::Supplied,
-        limits: Limits::default(),
-        segment_bytes_max: SEGMENT_BYTES_MAX,
-    }
+    crate::support::directory_options("test.example/directory")
 }
 
 /// Record `n` with a payload of about 5,000 bytes, so that 30 of them fill three segments.

@@ -11,34 +11,23 @@ use std::sync::Arc;
 use residence_ledger::checkpoint::{Checkpoint, NoteSigner, SignedNote, VerifierKey};
 use residence_ledger::clock::ClockMode;
 use residence_ledger::directory::{
-    Create, DirectoryError, DirectoryOptions, LedgerDirectory, VerifyDirectoryError, repair,
+    DirectoryError, DirectoryOptions, LedgerDirectory, VerifyDirectoryError, repair,
     verify_directory,
 };
 use residence_ledger::hash::Hash;
-use residence_ledger::keys::KeySource;
 use residence_ledger::ledger::{
-    AppendRequest, CheckpointWriteError, Ledger, Limits, NewRecord, OpenError, ProofError,
+    AppendRequest, CheckpointWriteError, Ledger, NewRecord, OpenError, ProofError,
 };
 use residence_ledger::record::encode_body;
 use residence_ledger::record::{Payload, Position, StoredRecord, Timestamp, record_hash};
 use residence_ledger::store::{Location, StoreError};
 use residence_ledger::verify::{CheckpointProblem, RecordFault, VerifyError};
 
-use crate::support::{
-    SEGMENT_BYTES_MAX, blinded_kinds, config, memory_store, record, request, verify_store, write_at,
-};
+use crate::support::{config, memory_store, record, request, verify_store, write_at};
 
-/// Seeded keys, supplied time, small segments (as `directory.rs`).
+/// Seeded keys, supplied time, small segments.
 fn options() -> DirectoryOptions {
-    DirectoryOptions {
-        blinded_kinds: blinded_kinds(),
-        key_source: KeySource::Seeded([7; 32]),
-        origin: Some("test.example/regression".to_owned()),
-        create: Create::IfMissing,
-        clock: ClockMode::Supplied,
-        limits: Limits::default(),
-        segment_bytes_max: SEGMENT_BYTES_MAX,
-    }
+    crate::support::directory_options("test.example/regression")
 }
 
 /// Record `n` with a payload of about 5,000 bytes (so a frame holds whole 512-byte sectors).

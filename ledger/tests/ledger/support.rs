@@ -209,6 +209,20 @@ pub fn signer() -> (NoteSigner, VerifierKey) {
 }
 
 /// The blinded kinds the tests name: `pin`, as the domain does. The ledger has no default list.
+/// How the directory tests open their ledgers: seeded keys, origin `origin`, supplied time,
+/// small segments.
+pub fn directory_options(origin: &str) -> residence_ledger::directory::DirectoryOptions {
+    residence_ledger::directory::DirectoryOptions {
+        blinded_kinds: blinded_kinds(),
+        key_source: residence_ledger::keys::KeySource::Seeded([7; 32]),
+        origin: Some(origin.to_owned()),
+        create: residence_ledger::directory::Create::IfMissing,
+        clock: residence_ledger::clock::ClockMode::Supplied,
+        limits: residence_ledger::ledger::Limits::default(),
+        segment_bytes_max: SEGMENT_BYTES_MAX,
+    }
+}
+
 pub fn blinded_kinds() -> BlindedKinds {
     BlindedKinds::new(["pin"]).expect("valid kinds")
 }
